@@ -1,0 +1,67 @@
+"""``stance extract ARTICLE``: the statements in one article, as JSONL or a table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.common import fail
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+
+def register(app: typer.Typer) -> None:
+    app.command("extract")(extract)
+
+
+def read_article(path: Path) -> str:
+    """The article's text, or a one-line error for a missing, empty, binary, non-UTF-8 or oversized file."""
+    if not path.exists():
+        fail(f"{path}: no such file")
+    if path.is_dir():
+        fail(f"{path} is a folder; give one article file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        fail(f"{path} is {size / 1e6:.1f} MB; the limit for one article is {MAX_FILE_BYTES / 1e6:.0f} MB")
+    data = path.read_bytes()
+    if not data.strip():
+        fail(f"{path} is empty")
+    if b"\x00" in data:
+        fail(f"{path} looks binary (NUL bytes), not an article")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        fail(f"{path} is not UTF-8 text (byte {e.start}: {data[e.start:e.start + 1]!r}); convert it, e.g. iconv -t UTF-8")
+    raise AssertionError("unreachable")
+
+
+def extract(
+    article: Path = typer.Argument(..., help="A UTF-8 text file with one article."),
+    format: str = typer.Option("jsonl", "--format", "-f", help="jsonl (one statement per line) or table."),
+    year: Optional[int] = typer.Option(None, help="Publication year (Moscow is the Soviet Union before 1992)."),
+    speaker_party: Optional[str] = typer.Option(None, "--speaker-party",
+                                                help="Speech mode: the whole text is this party speaking."),
+) -> None:
+    """Find every attributed statement: span, kind, speaker, speaker party, target party, cue."""
+    from model.extract import extract_statements
+
+    if format not in ("jsonl", "table"):
+        fail("--format must be jsonl or table")
+    text = read_article(article)
+    try:
+        statements = extract_statements(text, year=year, speaker_party=speaker_party)
+    except ValueError as e:
+        fail(f"{article}: {e}")
+    if format == "jsonl":
+        for st in statements:
+            typer.echo(json.dumps(st.to_dict(), ensure_ascii=False))
+        return
+    typer.echo(f"{'#':>3}  {'kind':8}  {'speaker':28}  {'party -> target':40}  statement")
+    for i, st in enumerate(statements, 1):
+        parties = f"{st.speaker_party or '(third party)'} -> {st.target_party}"
+        snippet = st.text if len(st.text) <= 70 else st.text[:67] + "..."
+        typer.echo(f"{i:>3}  {st.kind:8}  {st.speaker[:28]:28}  {parties[:40]:40}  {snippet}")
+    typer.echo(f"{len(statements)} statements")

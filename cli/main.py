@@ -1,0 +1,23 @@
+"""The ``stance`` command: one subcommand per workflow step.
+
+Each group lives in its own module (``cli/<step>.py``) so the command stays small to read
+and each step's inputs and outputs are declared where it is implemented.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from cli import data, extract, modelling, scoring, serving
+
+app = typer.Typer(help="summit-stance: who said what, for whom, toward whom, and how.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+
+extract.register(app)
+data.register(app)
+modelling.register(app)
+scoring.register(app)
+serving.register(app)
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,217 @@
+"""``stance score`` (label a file or folder of statements) and ``stance eval`` (metrics, reports, comparisons).
+
+The commands only parse options and print; the work lives in ``eval/`` so tests and notebooks
+run the same code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from cli.common import BackendOpt, CorporaOpt, ModelsOpt, VersionOpt, echo_json, fail, user_errors
+
+REJECTED_EXIT = 3
+INTERRUPTED_EXIT = 130
+
+eval_app = typer.Typer(help="Measure model versions on gold data: metrics, report folders, comparisons.",
+                       no_args_is_help=False)
+
+DataOpt = typer.Option(..., "--data", help="A gold split (train, dev, test) or a JSONL of statements with 'label'.")
+OutDirOpt = typer.Option(None, "--out", help="Folder to write the report files into.")
+BootstrapOpt = typer.Option(1000, "--bootstrap", min=0, help="Bootstrap resamples for the 95% intervals.")
+MinOverlapOpt = typer.Option(0.5, "--min-overlap", min=0.0, max=1.0,
+                             help="Share of the shorter span two spans must share to match.")
+AnnotationsOpt = typer.Option(None, "--data", help="Gold annotation JSONL file(s) (default: data/annotations/*.jsonl).")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("score")(score)
+    app.add_typer(eval_app, name="eval")
+
+
+def score(
+    input: Path = typer.Argument(..., help="JSONL or CSV of statements (text; speaker, speaker_party, "
+                                          "target_party, id optional), or a folder of .txt articles."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output JSONL: each input plus label, probs, model_version."),
+    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Rejected inputs (default: OUT.rejects.jsonl)."),
+    model: Optional[str] = VersionOpt,
+    models: Optional[Path] = ModelsOpt,
+    backend: str = BackendOpt,
+    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Statements per inference batch and checkpoint."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same OUT."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT instead of refusing."),
+    year: Optional[int] = typer.Option(None, "--year", help="Articles only: the year they were written."),
+    speaker_party: Optional[str] = typer.Option(None, "--speaker-party", help="Articles only: the party speaking "
+                                                                               "(for speeches)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar with rate and ETA on stderr."),
+) -> None:
+    """Label every statement in a file or folder; --resume continues after a crash.
+
+    Streams the input in bounded memory and writes the output in input order, each input exactly once.
+    Exit status: 0 all scored; 3 some inputs rejected (listed with line and reason in the rejects file);
+    1 the run could not start (missing input or model, refused resume); 130 interrupted.
+    """
+    from eval.batch import BatchRun, Checkpoint, RunPaths, plan_run, summary
+    from eval.inputs import open_source
+    from model.predictor import Predictor
+
+    with user_errors():
+        source = open_source(input, year, speaker_party)
+        paths = RunPaths.for_output(out, rejects)
+        ckpt = plan_run(input, paths, model, backend, resume, overwrite)
+        predictor = Predictor.from_registry(ckpt.model_version if ckpt else model, backend, models)
+        if ckpt is None:
+            ckpt = Checkpoint(str(input.resolve()), str(paths.rejects.resolve()), predictor.version_name, backend)
+        elif ckpt.finished:
+            typer.echo(f"{out} is already complete", err=True)
+        elif ckpt.cursor:
+            typer.echo(f"resuming after {ckpt.scored} scored and {ckpt.rejected} rejected inputs", err=True)
+        try:
+            ckpt = BatchRun(source, predictor, paths, ckpt, batch_size).run(progress)
+        except KeyboardInterrupt:
+            fail("interrupted: rerun with --resume to continue where it stopped", INTERRUPTED_EXIT)
+    echo_json(summary(ckpt, paths))
+    if ckpt.rejected:
+        typer.secho(f"{ckpt.rejected} inputs rejected: see {paths.rejects}", fg=typer.colors.YELLOW, err=True)
+        raise typer.Exit(REJECTED_EXIT)
+
+
+@eval_app.callback(invoke_without_command=True)
+def eval_group(
+    ctx: typer.Context,
+    model: Optional[str] = VersionOpt,
+    data: Optional[str] = typer.Option(None, "--data", help="With no command: as for `stance eval model`."),
+    out: Optional[Path] = OutDirOpt,
+    models: Optional[Path] = ModelsOpt,
+    backend: str = BackendOpt,
+    bootstrap: int = BootstrapOpt,
+) -> None:
+    """Evaluate model versions. `stance eval --model V --data test` is short for `stance eval model ...`."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if data is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+    eval_model(model, data, out, models, backend, bootstrap)
+
+
+@eval_app.command("model")
+def eval_model(
+    model: Optional[str] = VersionOpt,
+    data: str = DataOpt,
+    out: Optional[Path] = OutDirOpt,
+    models: Optional[Path] = ModelsOpt,
+    backend: str = BackendOpt,
+    bootstrap: int = BootstrapOpt,
+) -> None:
+    """Metrics of one version on a gold split or labelled JSONL, with an optional report folder.
+
+    Prints accuracy, macro-F1, per-label P/R/F1 (95% bootstrap intervals), confusion, ECE and Brier as JSON;
+    --out DIR also writes metrics.json, report.md, report.html and PNG figures there.
+    """
+    from eval.evaluate import evaluation, load_eval_items
+    from eval.report import write_evaluation_report
+    from model.predictor import Predictor
+
+    with user_errors():
+        items = load_eval_items(data)
+        metrics = evaluation(Predictor.from_registry(model, backend, models), items, data, bootstrap=bootstrap)
+        if out:
+            write_evaluation_report(metrics, out)
+    echo_json(metrics)
+
+
+@eval_app.command("compare")
+def compare(
+    a: str = typer.Argument(..., help="Baseline version (A)."),
+    b: str = typer.Argument(..., help="Candidate version (B)."),
+    data: str = DataOpt,
+    out: Optional[Path] = OutDirOpt,
+    models: Optional[Path] = ModelsOpt,
+    backend: str = BackendOpt,
+    top: int = typer.Option(10, "--top", min=1, help="Largest errors listed per version (and disagreements in the "
+                                                      "Markdown)."),
+    bootstrap: int = typer.Option(1000, "--bootstrap", min=1, help="Paired bootstrap resamples."),
+) -> None:
+    """Two versions on the same items, for error analysis.
+
+    Paired bootstrap of the macro-F1 difference (B - A), the items where they disagree, and each one's most
+    confidently wrong items (text, speaker, target); --out DIR writes compare.json and compare.md.
+    """
+    from eval.compare import compare_versions
+    from eval.evaluate import load_eval_items
+    from eval.report import write_comparison_report
+    from model.predictor import Predictor
+
+    with user_errors():
+        items = load_eval_items(data)
+        names, probs = [], []
+        for version in (a, b):
+            predictor = Predictor.from_registry(version, backend, models)
+            names.append(predictor.version_name)
+            probs.append(predictor.predict_proba(items))
+        result = compare_versions(items, tuple(names), tuple(probs), predictor.labels, data, top, bootstrap)
+        if out:
+            write_comparison_report(result, out)
+    echo_json(result)
+
+
+def _gold_matches(data: list[Path] | None, corpora: Path | None, min_overlap: float) -> list:
+    """Gold annotations (checked against their corpora) with the statements extracted from their documents."""
+    from eval.articles import match_documents
+    from training.annotations import CorpusCache, load_annotations
+
+    cache = CorpusCache(corpora)
+    return match_documents(load_annotations(data or None, cache), cache, min_overlap)
+
+
+@eval_app.command("articles")
+def articles(
+    data: Optional[list[Path]] = AnnotationsOpt,
+    model: Optional[str] = VersionOpt,
+    models: Optional[Path] = ModelsOpt,
+    backend: str = BackendOpt,
+    corpora: Optional[Path] = CorporaOpt,
+    min_overlap: float = MinOverlapOpt,
+    out: Optional[Path] = OutDirOpt,
+) -> None:
+    """End to end on annotated documents: extraction, then the model.
+
+    Extracts statements from each annotated document, matches them to gold by span overlap and scores the
+    matches; per corpus, the share of gold statements found, labelled right among found, and both.
+    """
+    from eval.articles import articles_metrics
+    from eval.report import write_json
+    from model.predictor import Predictor
+
+    with user_errors():
+        predictor = Predictor.from_registry(model, backend, models)
+        result = articles_metrics(_gold_matches(data, corpora, min_overlap), predictor, min_overlap)
+        if out:
+            write_json(result, out / "articles.json")
+    echo_json(result)
+
+
+@eval_app.command("extraction")
+def extraction(
+    data: Optional[list[Path]] = AnnotationsOpt,
+    corpora: Optional[Path] = CorporaOpt,
+    min_overlap: float = MinOverlapOpt,
+    out: Optional[Path] = OutDirOpt,
+) -> None:
+    """Extraction quality alone, no model.
+
+    Span precision and recall (one-to-one overlap matching) and speaker/target party accuracy on matched
+    pairs, per corpus.
+    """
+    from eval.articles import extraction_metrics
+    from eval.report import write_json
+
+    with user_errors():
+        result = extraction_metrics(_gold_matches(data, corpora, min_overlap), min_overlap)
+        if out:
+            write_json(result, out / "extraction.json")
+    echo_json(result)

