@@ -208,3 +208,20 @@ def split(corpora: Optional[Path] = CorporaOpt) -> None:
         write_manifest({**frozen, **new})
     typer.echo(f"{SPLITS_MANIFEST}: {len(frozen)} documents kept, {len(new)} added "
                + str({s: list(new.values()).count(s) for s in ("train", "dev", "test")}))
+
+
+@data_app.command("card")
+def card(out: Path = typer.Option(Path("data/README.md"), "-o", "--out"), corpora: Optional[Path] = CorporaOpt) -> None:
+    """Write the dataset card (counts per label, split, corpus and dyad; agreement) from the gold files."""
+    import os
+
+    if corpora:
+        os.environ["STANCE_CORPORA"] = str(corpora)
+    from training.annotations import AnnotationError
+    from training.dataset import load_gold_splits
+    from training.stats import corpus_stats, dataset_card
+
+    with user_errors(AnnotationError):
+        text = dataset_card(corpus_stats(load_gold_splits()))
+    out.write_text(text)
+    typer.echo(f"wrote {out}")

@@ -13,8 +13,28 @@ from cli.common import fail
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
+extractor_app = typer.Typer(help="The extractor's learned relevance filter.", no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command("extract")(extract)
+    app.add_typer(extractor_app, name="extractor")
+
+
+@extractor_app.command("fit")
+def fit(
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Weights file (default: model/relevance.json)."),
+    limit: Optional[int] = typer.Option(None, help="Use only the first N annotated articles (quick runs)."),
+) -> None:
+    """Fit the relevance filter on train-split articles, pick its threshold on dev, report test P/R/F1."""
+    from cli.common import echo_json, user_errors
+    from model.relevance import WEIGHTS_FILE
+    from training.annotations import AnnotationError
+    from training.relevance_fit import fit_relevance
+
+    with user_errors(AnnotationError):
+        report = fit_relevance(out=out or WEIGHTS_FILE, limit=limit)
+    echo_json(report)
 
 
 def read_article(path: Path) -> str:

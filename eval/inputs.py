@@ -126,28 +126,30 @@ class CsvSource:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        with self.path.open("rb") as f:  # checked now, so a bad header stops the run before the model loads
+            self.header = [h.strip() for h in next(csv.reader(self._lines(f, {"offset": 0, "line": 0})), [])]
+        if "text" not in self.header:
+            raise ValueError(f"{self.path}: the CSV header has no 'text' column (found {self.header or 'nothing'})")
 
     def total(self) -> int:
         return max(count_lines(self.path) - 1, 0)
 
+    @staticmethod
+    def _lines(f, pos: dict) -> Iterator[str]:
+        """Whole physical lines, counted in ``pos``: csv.reader never reads past the record it returns, so
+        ``pos`` after a record is where the next one starts. Bad bytes survive as surrogates, to be rejected."""
+        while raw := f.readline():
+            pos["offset"] += len(raw)
+            pos["line"] += 1
+            if pos["line"] == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            yield raw.decode("utf-8", "surrogateescape")
+
     def rows(self, cursor: dict | None = None) -> Iterator[Row]:
         pos = {"offset": 0, "line": 0}
-
-        def lines(f) -> Iterator[str]:
-            # Read whole physical lines ourselves so the byte offset after each record is known
-            # (csv.reader never reads past the record it returns). Bad bytes survive as surrogates.
-            while raw := f.readline():
-                pos["offset"] += len(raw)
-                pos["line"] += 1
-                if pos["line"] == 1:
-                    raw = raw.removeprefix(codecs.BOM_UTF8)
-                yield raw.decode("utf-8", "surrogateescape")
-
         with self.path.open("rb") as f:
-            reader = csv.reader(lines(f))
-            header = [h.strip() for h in next(reader, [])]
-            if "text" not in header:
-                raise ValueError(f"{self.path}: the CSV header has no 'text' column (found {header or 'nothing'})")
+            reader = csv.reader(self._lines(f, pos))
+            next(reader, None)  # the header, read in __init__
             if cursor:
                 f.seek(cursor["offset"])
                 pos.update(cursor)
@@ -162,7 +164,7 @@ class CsvSource:
                     continue
                 if not fields:
                     continue
-                yield self._row(header, fields, start, dict(pos))
+                yield self._row(self.header, fields, start, dict(pos))
 
     def _row(self, header: list[str], fields: list[str], line: int, cursor: dict) -> Row:
         joined = ",".join(fields)

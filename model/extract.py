@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from model.parties import PartyMention, find_party_mentions, resolve_party
+from model.relevance import keep, load_weights, statement_features
 from model.schema import Statement
 
 MAX_ARTICLE_CHARS = 2_000_000
@@ -105,6 +106,9 @@ PROPER_NAME_HEADS = re.compile(
     r"Framework|Convention|Programme|Program|Process|Principles|Plan|Conference|Summit|Charter|Statute|Round|"
     r"Action|Consensus|format|Format|Peace|Commitment|Call|Communiqu|Vision|Treaty|Strategy|Club|Group)\b")
 UN_PARTIES = {"United Nations"}
+RELATION_WORDS = re.compile(
+    r"\b(summit|talks|negotiations?|relations(?:hip)?|dispute|row|rift|tensions?|friction|retaliation|sanctions|"
+    r"trade war|bilateral|confrontation|agreement|accord|pact)\b", re.I)
 
 
 @dataclass
@@ -204,8 +208,13 @@ def _quote_attributions(text: str, quotes: list[tuple[int, int]]):
 # -- speakers and parties ------------------------------------------------------------------
 
 
+def _mentions(text: str, year: int | None) -> list[PartyMention]:
+    """Party mentions, without names that are only part of another proper name (the Uruguay Round)."""
+    return [m for m in find_party_mentions(text, year) if not _is_name_part(text, m)]
+
+
 def _party_in(phrase: str, year: int | None, exclude: str | None = None) -> str | None:
-    for m in find_party_mentions(phrase, year):
+    for m in _mentions(phrase, year):
         if m.party != exclude:
             return m.party
     return None
@@ -278,10 +287,8 @@ def _learn_people(doc, ctx: _Context) -> None:
         right = ctx.text[end:min(sent.end_char, end + 90)]
         appos = re.match(r"^\s*,\s*([^,;\"\u201c\u201d]{3,90})", right)
         context = left + " " + name + (" " + appos.group(1) if appos else "")
-        party = _phrase_party(context, ctx) if (GOVERNMENT_WORDS.search(context) or THIRD_PARTY_WORDS.search(context)
+        party = _institution_party(name) or _phrase_party(context, ctx) if (GOVERNMENT_WORDS.search(context) or THIRD_PARTY_WORDS.search(context)
                                                  or _party_in(left, ctx.year) or _institution_party(context)) else None
-        if party is None:
-            party = _institution_party(name)
         if party is not None:
             ctx.people[full] = party
 
@@ -334,13 +341,14 @@ def _target(content: str, speaker_party: str, ctx: _Context) -> str | None:
 
     A name inside a dyad compound ("EU-China relations") names the relation, not the target,
     so a party named on its own comes first. A third party (analyst, company) has a target
-    only when it names one: otherwise it is talking about markets, not a relation.
+    only when it names one or speaks of the relation itself (the summit, the talks, the
+    dispute): otherwise it is talking about markets, not about a party.
     """
-    named = [m for m in find_party_mentions(content, ctx.year) if m.party != speaker_party and m.party not in UN_PARTIES]
+    named = [m for m in _mentions(content, ctx.year) if m.party != speaker_party and m.party not in UN_PARTIES]
     if named:
         alone = [m for m in named if content[m.end:m.end + 1] != "-" and content[max(0, m.start - 1):m.start] != "-"]
         return (alone or named)[0].party
-    if not speaker_party:
+    if not speaker_party and not RELATION_WORDS.search(content):
         return None
     for party, _ in sorted(ctx.party_counts.items(), key=lambda kv: (-kv[1], ctx.first_seen.get(kv[0], 0))):
         if party != speaker_party and party not in UN_PARTIES:
@@ -459,8 +467,13 @@ def validate_article(text: object) -> str:
     return text
 
 
-def extract_statements(text: str, *, year: int | None = None, speaker_party: str | None = None) -> list[Statement]:
-    """Every attributed statement in an article (or, with ``speaker_party``, a speech), in text order."""
+def extract_statements(text: str, *, year: int | None = None, speaker_party: str | None = None,
+                       relevance_filter: bool = True) -> list[Statement]:
+    """Every attributed statement in an article (or, with ``speaker_party``, a speech), in text order.
+
+    ``relevance_filter=False`` keeps every attributed candidate (used to fit the filter); each
+    statement's ``extra["features"]`` then holds the filter's inputs.
+    """
     text = validate_article(text)
     if speaker_party:
         return _speech_statements(text, speaker_party, year)
@@ -469,7 +482,7 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     # otherwise reads "MOSCOW, April 8 - Soviet Deputy ... said" as one broken sentence.
     doc = _nlp()(" " * body_start + text[body_start:])
     ctx = _Context(text, year, dateline_party=_dateline_party(text, year))
-    for m in find_party_mentions(text, year):
+    for m in _mentions(text, year):
         ctx.party_counts[m.party] += 1
         ctx.first_seen.setdefault(m.party, m.start)
     _learn_people(doc, ctx)
@@ -507,6 +520,7 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
             candidates.append((acc[2], acc[3], "reported", "according to", acc[0], acc[1]))
 
     statements = []
+    weights = load_weights() if relevance_filter else None
     for start, end, kind, cue, phrase, offset in sorted(candidates, key=lambda c: c[0]):
         start, end = _strip_span(text, start, end)
         if end - start < 8 or start < title_end:
@@ -521,11 +535,28 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
         target = _target(text[start:end], speaker.party, ctx)
         if not target:
             continue
+        sentence = _enclosing_sentence(doc, start, end)
+        features = statement_features(text[start:end], speaker.name, speaker.party,
+                                      _where_named(text, start, end, sentence, speaker.party, ctx), cue, kind,
+                                      bool(speaker.party) and speaker.party == ctx.dateline_party)
+        if relevance_filter and not keep(features, weights):
+            continue
         statements.append(Statement(
             text=text[start:end], start=start, end=end, kind=kind, speaker=speaker.name,
-            speaker_party=speaker.party, target_party=target, cue=cue, sentence=_enclosing_sentence(doc, start, end),
+            speaker_party=speaker.party, target_party=target, cue=cue, sentence=sentence,
+            extra={} if relevance_filter else {"features": features},
         ))
     return statements
+
+
+def _where_named(text: str, start: int, end: int, sentence: str, speaker_party: str, ctx: _Context) -> str:
+    """The closest place another party is named: in the statement, its sentence, its paragraph, or nowhere."""
+    p0 = text.rfind("\n", 0, start) + 1
+    p1 = text.find("\n", end)
+    for where, span in (("content", text[start:end]), ("sentence", sentence), ("paragraph", text[p0:p1 if p1 >= 0 else None])):
+        if _party_in(span, ctx.year, exclude=speaker_party or None):
+            return where
+    return "none"
 
 
 # -- speeches ---------------------------------------------------------------------------------
@@ -559,8 +590,7 @@ def _speech_statements(text: str, speaker_party: str, year: int | None) -> list[
     for s, e in _sentences(text):
         s, e = _strip_span(text, s, e)
         sentence = text[s:e]
-        others = [m for m in find_party_mentions(sentence, year)
-                  if m.party not in (speaker_party, *UN_PARTIES) and not _is_name_part(sentence, m)]
+        others = [m for m in _mentions(sentence, year) if m.party not in (speaker_party, *UN_PARTIES)]
         if not others:
             continue
         end = e + 1 if e < len(text) and text[e] in ".!?" else e

@@ -218,7 +218,7 @@ European Union|EU,E.U.,European Commission,European Council,Brussels,the bloc,th
 European Community|EC,E.C.,EEC,European Economic Community,European Communities,Common Market|
 NATO|North Atlantic Treaty Organization,Atlantic Alliance|
 United Nations|UN,U.N.,Security Council,General Assembly,Secretary-General|
-G7|Group of Seven,G-7|
+G7|Group of Seven,G-7,Group of Five,G-5,Group of Six,G-6,Louvre accord,Louvre agreement|
 OPEC|Organisation of Petroleum Exporting Countries,Organization of Petroleum Exporting Countries|
 GATT|General Agreement on Tariffs and Trade|
 World Trade Organization|WTO|
@@ -231,7 +231,6 @@ International Coffee Organization|ICO,International Coffee Organisation|
 International Tin Council|ITC|
 International Energy Agency|IEA|
 OECD|Organisation for Economic Co-operation and Development,Organization for Economic Cooperation and Development|
-G5|Group of Five,G-5|
 Paris Club||
 Comecon|CMEA,Council for Mutual Economic Assistance|
 Arab League|League of Arab States|
@@ -265,6 +264,7 @@ _register("East Germany", ["East Germany", "East German", "GDR"])
 _BEFORE = {  # name -> (party before the year, year)
     "moscow": ("Soviet Union", 1992), "kremlin": ("Soviet Union", 1992),
     "bonn": ("West Germany", 1991), "west germany": ("West Germany", 1991), "west german": ("West Germany", 1991),
+    "germany": ("West Germany", 1991), "german": ("West Germany", 1991), "berlin": ("West Germany", 1991),
     "european commission": ("European Community", 1993), "european council": ("European Community", 1993),
     "brussels": ("European Community", 1993), "the bloc": ("European Community", 1993),
     "the commission": ("European Community", 1993), "european": ("European Community", 1993),

@@ -33,11 +33,15 @@ class ServiceError(HTTPException):
         self.kind = kind
 
 
-def error_response(status: int, kind: str, message: str, detail: list | None = None) -> JSONResponse:
+def error_response(status: int, kind: str, message: str, detail: list | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    """The error body; 429 and 503 say when to retry, other headers (e.g. 405's ``Allow``) pass through."""
     body: dict = {"kind": kind, "message": message}
     if detail is not None:
         body["detail"] = detail
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if status in (429, 503) else None
+    headers = dict(headers or {})
+    if status in (429, 503):
+        headers["Retry-After"] = str(RETRY_AFTER_S)
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
@@ -58,9 +62,13 @@ def install_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
         return error_response(422, "validation", f"{where}: {first['msg']}", detail)
 
     async def on_http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400 and not isinstance(exc, ServiceError):
+            # FastAPI's answer to a body it cannot decode (e.g. not UTF-8): the same 422 as broken JSON
+            metrics.errors.labels("validation").inc()
+            return error_response(422, "validation", "body: not valid JSON text (UTF-8 expected)")
         kind = getattr(exc, "kind", "http")
         metrics.errors.labels(kind).inc()
-        return error_response(exc.status_code, kind, str(exc.detail))
+        return error_response(exc.status_code, kind, str(exc.detail), headers=exc.headers)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

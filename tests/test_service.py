@@ -89,8 +89,9 @@ def test_score_refuses_bad_requests_with_422(client, body, where):
     assert any(where in loc for d in error["detail"] for loc in d["loc"])
 
 
-def test_invalid_json_is_422(client):
-    r = client.post("/v1/score", content=b'{"statements": [', headers={"content-type": "application/json"})
+@pytest.mark.parametrize("content", [b'{"statements": [', b'\xff\xfe{"statements": []}'])
+def test_unparseable_body_is_422(client, content):
+    r = client.post("/v1/score", content=content, headers={"content-type": "application/json"})
     assert_error(r, 422, "validation")
 
 

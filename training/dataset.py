@@ -47,16 +47,41 @@ def assign_new_documents(records: list[dict], frozen: dict[str, str], seed: int 
             strata[(corpus_of[d], _majority_label(labs))].append(d)
     rng = random.Random(seed)
     counts = Counter(frozen.values())
+    twin_of = _near_duplicates(records)
     for key in sorted(strata):
         docs = strata[key]
         rng.shuffle(docs)
         for d in docs:
+            twin = twin_of.get(d)
+            if twin in frozen or twin in assigned:
+                # Wire copy repeats stories under new ids: a near-duplicate follows its twin's split.
+                assigned[d] = frozen.get(twin) or assigned[twin]
+                counts[assigned[d]] += 1
+                continue
             # Give each document to the split furthest below its target share: stable and balanced.
             total = sum(counts.values()) + 1
             split = min(RATIOS, key=lambda s: (counts[s] + 1) / total - RATIOS[s])
             assigned[d] = split
             counts[split] += 1
     return assigned
+
+
+def _near_duplicates(records: list[dict]) -> dict[str, str]:
+    """document -> an earlier document sharing at least half of its statement spans (by text hash)."""
+    spans: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        spans[doc_key(r)].add(r["span_hash"])
+    owner: dict[str, str] = {}
+    twins = {}
+    for d in sorted(spans):
+        hits = Counter(owner[h] for h in spans[d] if h in owner)
+        if hits:
+            other, shared = hits.most_common(1)[0]
+            if shared * 2 >= len(spans[d]):
+                twins[d] = other
+        for h in spans[d]:
+            owner.setdefault(h, d)
+    return twins
 
 
 def read_manifest(path: Path = SPLITS_MANIFEST) -> dict[str, str]:

@@ -1,0 +1,77 @@
+"""Baselines, the CAMEO dictionary coder, retraining decisions and active learning."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from conftest import REPO, run_stance
+from eval.baselines import run_baselines
+from eval.cameo_coder import CameoCoder
+from model.registry import Registry
+from model.schema import LABELS
+from training.corpora import corpora_root
+from training.dataset import load_gold_splits, to_items
+from training.retrain import decide
+
+CAMEO = corpora_root() / "cameo" / "CAMEO.verbpatterns.150430.txt"
+
+
+def test_cameo_coder_maps_roots_to_stance():
+    coder = CameoCoder(CAMEO)
+    assert coder.label("The ministry accused Japan of dumping chips") == "confrontational"
+    assert coder.label("Wang urged the EU to eliminate all kinds of interference") == "conditional"
+    assert coder.label("They threatened to impose tariffs if Japan does not comply") == "conditional"
+    assert coder.label("The two sides agreed to cooperate on science") == "cooperative"
+
+
+def test_baselines_on_a_small_slice():
+    splits = {k: to_items(v)[:60] for k, v in load_gold_splits().items()}
+    results = run_baselines({**splits, "test": splits["test"]}, CAMEO, bootstrap=50)
+    assert set(results) == {"majority", "tfidf_logreg", "minilm_embeddings_logreg", "cameo_dictionary"}
+    for m in results.values():
+        assert 0 <= m["macro_f1"] <= 1 and len(m["macro_f1_ci95"]) == 2
+    # The majority baseline predicts one label: its macro-F1 is at most that label's F1 / 3.
+    assert results["majority"]["macro_f1"] <= max(v["f1"] for v in results["majority"]["per_label"].values()) / 3 + 1e-9
+
+
+def test_retrain_decision_both_ways():
+    y = np.array([0, 1, 2] * 20)
+    good = y.copy()
+    worse = y.copy()
+    worse[:20] = (worse[:20] + 1) % 3
+    promote = decide(y, worse, good, y, worse, good, rounds=200)
+    assert promote.promote and promote.test["delta"] > 0
+    keep_test = decide(y, good, worse, y, worse, good, rounds=200)
+    assert not keep_test.promote and "frozen test" in keep_test.reason
+    keep_new = decide(y, good, good, y, good, worse, rounds=200)
+    assert not keep_new.promote and "no gain" in keep_new.reason
+
+
+@pytest.mark.slow
+def test_retrain_end_to_end_dry_run(models_copy, tmp_path):
+    batch = REPO / "data" / "annotations" / "seed-codebook-examples.jsonl"
+    reg = Registry(models_copy)
+    before = reg.current_name()
+    out = run_stance("retrain", str(batch), "--dry-run", "--models", str(models_copy), "--epochs", "1",
+                     "--max-length", "64", "--limit", "40").stdout
+    assert ("PROMOTE" in out or "KEEP current" in out) and "frozen test macro-F1" in out
+    assert reg.current_name() == before                      # dry run: nothing promoted
+    log = [json.loads(line) for line in (models_copy / "retrain.jsonl").read_text().splitlines()]
+    assert log[-1]["dry_run"] and log[-1]["candidate"] in reg.list_versions()
+
+
+@pytest.mark.slow
+def test_active_learning_selects_least_certain(tiny_model_dir, tmp_path, seed_article):
+    pool = tmp_path / "summit"
+    pool.mkdir()
+    shutil.copy(seed_article, pool / "eu-china.txt")
+    out = tmp_path / "pick.jsonl"
+    run_stance("annotate", "select", "--pool", str(pool), "-n", "5", "-o", str(out), "--models", str(tiny_model_dir))
+    picked = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(picked) == 5 and all(p["label"] is None and p["statement"] for p in picked)
+    margins = [p["margin"] for p in picked]
+    assert margins == sorted(margins) and set(picked[0]["model_probs"]) == set(LABELS)

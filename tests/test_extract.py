@@ -1,0 +1,107 @@
+"""Extraction on real text: the seed article's worked examples, a real UN speech, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_stance
+from model.extract import extract_statements
+from training.annotations import load_annotations
+from training.corpora import UNGDCorpus, corpora_root
+
+SEED_GOLD = REPO / "data" / "annotations" / "seed-codebook-examples.jsonl"
+
+
+def overlapping(statements, start: int, end: int):
+    return [s for s in statements if min(s.end, end) - max(s.start, start) > 0]
+
+
+def test_seed_article_worked_examples_found_with_their_parties(seed_article):
+    """All 20 statements of the codebook's worked examples, with the parties shown there."""
+    statements = extract_statements(seed_article.read_text(encoding="utf-8"), year=2023)
+    gold = load_annotations([SEED_GOLD])
+    assert len(gold) == 20
+    misses = []
+    for g in gold:
+        found = overlapping(statements, g["start"], g["end"])
+        if not found or (found[0].speaker_party, found[0].target_party) != (g["speaker_party"], g["target_party"]):
+            misses.append((g["speaker"], g["text"][:60], [(s.speaker, s.speaker_party, s.target_party) for s in found]))
+    assert not misses, misses
+
+
+def test_seed_speakers_resolved_from_pronouns_and_surnames(seed_article):
+    text = seed_article.read_text(encoding="utf-8")
+    statements = extract_statements(text, year=2023)
+    by_start = {s.text[:30]: s for s in statements}
+    she = next(s for s in statements if s.text.startswith("Politically, European leaders"))
+    assert she.speaker == "Ursula von der Leyen" and she.kind == "direct"   # "she said"
+    xi = next(s for s in statements if s.text.startswith("China is ready"))
+    assert xi.speaker == "Xi Jinping"                                        # bare "Xi"
+    barkin = [s for s in statements if s.speaker == "Noah Barkin"]
+    assert barkin and all(s.speaker_party == "" for s in barkin)             # analyst: third party
+    assert any(s.cue == "continued" for s in barkin)                         # quote after quote, same speaker
+    assert by_start and all(s.speaker_party != s.target_party for s in statements)
+    for s in statements:
+        assert text[s.start:s.end] == s.text and s.sentence
+
+
+def test_speech_mode_on_a_real_un_speech():
+    doc = UNGDCorpus(corpora_root()).get("EU_78_2023")
+    statements = extract_statements(doc.text, year=2023, speaker_party="European Union")
+    assert len(statements) >= 10
+    for s in statements:
+        assert s.speaker_party == "European Union" and s.target_party not in ("European Union", "United Nations")
+        assert doc.text[s.start:s.end] == s.text
+    assert any(s.target_party in ("Russia", "Ukraine") for s in statements)
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"),
+    (b"", "is empty"),
+    (b"\x00\x01\x02binary", "looks binary"),
+    (b"caf\xe9 au lait said the minister", "not UTF-8"),
+])
+def test_bad_article_files_get_one_clear_line(tmp_path: Path, content, message):
+    path = tmp_path / "article.txt"
+    if content is not None:
+        path.write_bytes(content)
+    proc = run_stance("extract", str(path), check=False)
+    assert proc.returncode != 0
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_oversized_article_refused(tmp_path: Path):
+    path = tmp_path / "huge.txt"
+    path.write_text("The minister said trade with Japan must grow. " * 200_000)
+    proc = run_stance("extract", str(path), check=False)
+    assert proc.returncode != 0 and "limit" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_extract_cli_table_and_jsonl(seed_article):
+    table = run_stance("extract", str(seed_article), "--format", "table", "--year", "2023").stdout
+    assert "Charles Michel" in table and "European Union -> China" in table
+    lines = run_stance("extract", str(seed_article)).stdout.strip().splitlines()
+    import json
+
+    rec = json.loads(lines[0])
+    assert {"text", "start", "end", "kind", "speaker", "speaker_party", "target_party", "cue", "sentence"} <= set(rec)
+
+
+def test_relevance_filter_is_fitted_and_applied(tmp_path, seed_article):
+    from model.relevance import load_weights, relevance
+
+    weights = load_weights()
+    assert weights and 0 < weights["threshold"] < 1 and weights["report"]["test"]["precision"] > 0
+    text = seed_article.read_text(encoding="utf-8")
+    unfiltered = extract_statements(text, year=2023, relevance_filter=False)
+    kept = extract_statements(text, year=2023)
+    assert {(s.start, s.end) for s in kept} <= {(s.start, s.end) for s in unfiltered}
+    for st in unfiltered:
+        if (st.start, st.end) not in {(s.start, s.end) for s in kept}:
+            assert relevance(st.extra["features"], weights) < weights["threshold"]
+    out = tmp_path / "relevance.json"
+    report = json.loads(run_stance("extractor", "fit", "--limit", "25", "--out", str(out)).stdout)
+    assert set(report) >= {"dev", "test", "candidates"} and json.loads(out.read_text())["weights"]

@@ -1,0 +1,60 @@
+"""``stance serve`` start-up refusals and the torch backend, and a small real run of ``stance bench``."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from conftest import run_stance
+from model.predictor import Predictor
+from service.process import stance_server
+
+pytestmark = pytest.mark.slow
+
+
+def test_serve_without_a_current_model_says_how_to_build_one(tmp_path):
+    proc = run_stance("serve", "--models", str(tmp_path / "empty"), "--port", "0", check=False, timeout=120)
+    assert proc.returncode == 1
+    assert "no current model" in proc.stderr and "stance train --models" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_serve_refuses_bad_options_before_starting(tiny_model_dir):
+    proc = run_stance("serve", "--models", str(tiny_model_dir), "--backend", "tensorflow", check=False, timeout=120)
+    assert proc.returncode == 1 and "unknown backend" in proc.stderr
+    proc = run_stance("serve", "--models", str(tiny_model_dir), check=False, timeout=120,
+                      env={"STANCE_MAX_STATEMENTS": "lots"})
+    assert proc.returncode == 1 and "STANCE_MAX_STATEMENTS" in proc.stderr
+
+
+def test_torch_backend_serves_the_same_version(tiny_model_dir):
+    statement = {"text": "We oppose the politicization of trade.", "speaker_party": "China",
+                 "target_party": "European Union"}
+    expected = Predictor.from_registry(models=tiny_model_dir, backend="torch").predict([statement])[0]
+    with stance_server(tiny_model_dir, "torch") as server, httpx.Client(base_url=server.base_url, timeout=60) as c:
+        info = c.get("/v1/model").json()
+        got = c.post("/v1/score", json={"statements": [statement]}).json()["results"][0]
+    assert (info["backend"], info["onnx_file"], info["version"]) == ("torch", None, "tiny-1")
+    assert got["probs"] == pytest.approx(expected.probs, abs=1e-4)
+
+
+def test_bench_measures_both_servers_and_writes_json(tiny_model_dir, tmp_path):
+    out = tmp_path / "bench.json"
+    proc = run_stance("bench", "--models", str(tiny_model_dir), "--concurrency", "1,2", "--requests", "6",
+                      "--seconds", "30", "--out", str(out), timeout=600)
+    result = json.loads(out.read_text())
+    assert result["model_version"] == "tiny-1" and result["statements"] > 0
+    for server in ("ours", "baseline"):
+        levels = result[server]["levels"]
+        assert [lvl["concurrency"] for lvl in levels] == [1, 2]
+        assert all(lvl["ok"] == lvl["requests"] == 6 and not lvl["errors"] for lvl in levels)
+        assert all(0 < lvl["p50_ms"] <= lvl["p95_ms"] for lvl in levels)
+        memory = result[server]["memory"]
+        assert 0 < memory["vm_rss_mib"] <= memory["vm_hwm_mib"]
+    assert [r["concurrency"] for r in result["ratios"]] == [1, 2]
+    assert all(r["throughput_x"] > 0 for r in result["ratios"])
+    assert set(result["aims"]) == {"throughput_x_at_32_ge_4", "single_p50_ms_lt_20", "memory_under_1_gib"}
+    assert result["aims"]["throughput_x_at_32_ge_4"] is None  # concurrency 32 was not measured
+    assert "ours/baseline" in proc.stdout and "concurrency 2" in proc.stdout

@@ -1,0 +1,63 @@
+"""The fine-tuned tiny model: what a version carries, backends agreeing, calibration, no-party inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.predictor import ONNX_FP32, Predictor
+from model.registry import CARD, Registry
+from model.schema import LABELS
+from training.train import class_weights, fit_temperature
+
+pytestmark = pytest.mark.slow
+
+SEED_ITEMS = [
+    {"text": "We hope that the EU will be wise when implementing restrictive economic and trade policies",
+     "speaker_party": "China", "target_party": "European Union"},
+    {"text": "China is ready to make the EU a major economic and trade partner", "speaker_party": "China",
+     "target_party": "European Union"},
+    {"text": "Europe would not tolerate unfair competition from China"},
+]
+
+
+def test_version_carries_config_labels_metrics_fingerprint_and_card(tiny_model_dir):
+    version = Registry(tiny_model_dir).get()
+    m = version.manifest
+    assert m["labels"] == list(LABELS) and m["encoding_version"]
+    assert m["training"]["epochs"] == 1 and m["training"]["max_length"] == 64 and m["training"]["seed"]
+    assert set(m["data_fingerprint"]) == {"train", "dev", "test"} and all(v["sha256"] for v in m["data_fingerprint"].values())
+    assert {"dev", "test"} <= set(m["metrics"]) and 0 <= m["metrics"]["test"]["macro_f1"] <= 1
+    assert m["temperature"] > 0 and m["packages"]["torch"].startswith("2.")
+    assert m["onnx_default"] in ("onnx/model.onnx", "onnx/model.int8.onnx")
+    card = (version.path / CARD).read_text()
+    assert all(label in card for label in LABELS) and "macro-F1" in card and version.name in card
+
+
+def test_torch_and_onnx_fp32_agree(tiny_model_dir):
+    version = Registry(tiny_model_dir).get()
+    torch_probs = Predictor(version, "torch").predict_proba(SEED_ITEMS)
+    onnx = Predictor(version, "onnx")
+    fp32 = Predictor(type(version)(version.name, version.path, {**version.manifest, "onnx_default": ONNX_FP32}), "onnx")
+    np.testing.assert_allclose(fp32.predict_proba(SEED_ITEMS), torch_probs, atol=2e-3)
+    int8 = onnx.predict_proba(SEED_ITEMS)
+    assert int8.shape == (3, 3) and np.allclose(int8.sum(1), 1)
+
+
+def test_prediction_without_parties_is_sound(tiny_model_dir):
+    preds = Predictor.from_registry(models=tiny_model_dir).predict([{"text": SEED_ITEMS[0]["text"]}])
+    assert preds[0].label in LABELS and abs(sum(preds[0].probs.values()) - 1) < 1e-4
+
+
+def test_temperature_fit_cools_overconfident_logits():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 400)
+    logits = rng.normal(size=(400, 3))
+    logits[np.arange(400), y] += 1.0
+    t = fit_temperature(logits * 8, y)      # far too confident
+    assert t > 2
+
+
+def test_class_weights_favour_rare_labels():
+    w = class_weights([0] * 80 + [1] * 15 + [2] * 5)
+    assert w[2] > w[1] > w[0] and w.mean() == pytest.approx(1.0)

@@ -1,0 +1,96 @@
+"""Fit the extractor's relevance filter (``model/relevance.json``) on exhaustively annotated articles.
+
+Candidates come from the rule-based extractor with the filter off; a candidate is relevant if
+it overlaps a gold statement of its document. Weights are fitted on the train split's
+documents, the threshold is the one with the best statement F1 on dev, and the report gives
+precision and recall on test, all by the frozen document split.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from model.extract import extract_statements
+from model.relevance import WEIGHTS_FILE, load_weights
+from training.annotate import document_year
+from training.annotations import CorpusCache, load_annotations, read_jsonl
+from training.dataset import RATIOS, read_manifest
+
+ANNOTATED_DOCUMENTS = Path(__file__).resolve().parents[1] / "data" / "annotated_documents.jsonl"
+ARTICLE_CORPORA = ("reuters21578", "seed")
+
+
+def annotated_articles(path: Path = ANNOTATED_DOCUMENTS) -> list[tuple[str, str]]:
+    """(corpus, doc_id) of every exhaustively annotated news article (speeches need no filter)."""
+    return [(r["corpus"], r["doc_id"]) for _, r, _ in read_jsonl(path) if r and r["corpus"] in ARTICLE_CORPORA]
+
+
+def document_split(key: str, manifest: dict[str, str]) -> str:
+    """The frozen split, or for a document with no statements (not in the manifest) a stable hash split."""
+    if key in manifest:
+        return manifest[key]
+    share = int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "train" if share < RATIOS["train"] else "dev" if share < RATIOS["train"] + RATIOS["dev"] else "test"
+
+
+def candidates_by_split(corpora: CorpusCache, limit: int | None = None) -> dict[str, list[tuple[list[str], bool, str]]]:
+    """(features, overlaps gold, doc key) for every unfiltered candidate, grouped by split; plus gold counts."""
+    gold = defaultdict(list)
+    for r in load_annotations(corpora=corpora):
+        gold[(r["corpus"], r["doc_id"])].append((r["start"], r["end"]))
+    manifest = read_manifest()
+    out: dict[str, list] = defaultdict(list)
+    for corpus, doc_id in annotated_articles()[:limit]:
+        doc = corpora.document(corpus, doc_id)
+        key = f"{corpus}/{doc_id}"
+        split = document_split(key, manifest)
+        for st in extract_statements(doc.text, year=document_year(doc), relevance_filter=False):
+            hit = any(min(e, st.end) - max(s, st.start) > 0 for s, e in gold[(corpus, doc_id)])
+            out[split].append((st.extra["features"], hit, key))
+        out[f"{split}_gold"].append(len(gold[(corpus, doc_id)]))
+    return out
+
+
+def _f1(cands, probs, threshold: float, n_gold: int) -> tuple[float, float, float]:
+    kept = probs >= threshold
+    tp = sum(1 for (_, hit, _), k in zip(cands, kept) if k and hit)
+    p = tp / max(kept.sum(), 1)
+    r = tp / max(n_gold, 1)
+    return p, r, 2 * p * r / max(p + r, 1e-9)
+
+
+def fit_relevance(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, limit: int | None = None) -> dict:
+    """Fit, choose the threshold on dev, write the weights; returns precision/recall/F1 on dev and test."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    data = candidates_by_split(corpora or CorpusCache(), limit)
+    vec = DictVectorizer()
+    x_train = vec.fit_transform([dict.fromkeys(f, 1) for f, _, _ in data["train"]])
+    y_train = np.array([hit for _, hit, _ in data["train"]])
+    best = None
+    for c in (0.1, 0.3, 1.0):
+        clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(x_train, y_train)
+        dev_probs = clf.predict_proba(vec.transform([dict.fromkeys(f, 1) for f, _, _ in data["dev"]]))[:, 1]
+        for t in np.linspace(0.2, 0.8, 25):
+            score = _f1(data["dev"], dev_probs, t, sum(data["dev_gold"]))
+            if best is None or score[2] > best[0][2]:
+                best = (score, c, float(t), clf)
+    (dev_p, dev_r, dev_f), c, threshold, clf = best
+    weights = {name: round(float(w), 5) for name, w in zip(vec.get_feature_names_out(), clf.coef_[0]) if abs(w) > 1e-4}
+    fitted = {"bias": round(float(clf.intercept_[0]), 5), "threshold": round(threshold, 4), "C": c, "weights": weights}
+    test_probs = clf.predict_proba(vec.transform([dict.fromkeys(f, 1) for f, _, _ in data["test"]]))[:, 1]
+    report = {"dev": dict(zip(("precision", "recall", "f1"), (dev_p, dev_r, dev_f))),
+              "test": dict(zip(("precision", "recall", "f1"), _f1(data["test"], test_probs, threshold, sum(data["test_gold"])))),
+              "test_unfiltered": dict(zip(("precision", "recall", "f1"), _f1(data["test"], np.ones(len(test_probs)), 0.5, sum(data["test_gold"])))),
+              "candidates": {s: len(data[s]) for s in ("train", "dev", "test")}}
+    fitted["report"] = {k: {m: round(v, 4) for m, v in d.items()} if k != "candidates" else d for k, d in report.items()}
+    out.write_text(json.dumps(fitted, indent=0, sort_keys=True) + "\n")
+    if out == WEIGHTS_FILE:
+        load_weights.cache_clear()
+    return fitted["report"]
