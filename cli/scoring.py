@@ -159,13 +159,25 @@ def compare(
     echo_json(result)
 
 
-def _gold_matches(data: list[Path] | None, corpora: Path | None, min_overlap: float) -> list:
+def _gold_matches(data: list[Path] | None, corpora: Path | None, min_overlap: float, split: str | None) -> list:
     """Gold annotations (checked against their corpora) with the statements extracted from their documents."""
     from eval.articles import match_documents
-    from training.annotations import CorpusCache, load_annotations
+    from training.annotations import CorpusCache, annotated_documents, load_annotations
+    from training.dataset import read_manifest
+    from training.relevance_fit import document_split
 
     cache = CorpusCache(corpora)
-    return match_documents(load_annotations(data or None, cache), cache, min_overlap)
+    records = load_annotations(data or None, cache)
+    # With the repository's gold (no --data), documents annotated as holding no statement count too.
+    documents = [] if data else annotated_documents()
+    if split:
+        manifest = read_manifest()
+        records = [r for r in records if document_split(f"{r['corpus']}/{r['doc_id']}", manifest) == split]
+        documents = [d for d in documents if document_split(f"{d[0]}/{d[1]}", manifest) == split]
+    return match_documents(records, cache, min_overlap, documents)
+
+
+SplitOpt = typer.Option(None, "--split", help="Only documents of this frozen split (train, dev or test).")
 
 
 @eval_app.command("articles")
@@ -177,6 +189,7 @@ def articles(
     corpora: Optional[Path] = CorporaOpt,
     min_overlap: float = MinOverlapOpt,
     out: Optional[Path] = OutDirOpt,
+    split: Optional[str] = SplitOpt,
 ) -> None:
     """End to end on annotated documents: extraction, then the model.
 
@@ -189,7 +202,7 @@ def articles(
 
     with user_errors():
         predictor = Predictor.from_registry(model, backend, models)
-        result = articles_metrics(_gold_matches(data, corpora, min_overlap), predictor, min_overlap)
+        result = articles_metrics(_gold_matches(data, corpora, min_overlap, split), predictor, min_overlap)
         if out:
             write_json(result, out / "articles.json")
     echo_json(result)
@@ -201,6 +214,7 @@ def extraction(
     corpora: Optional[Path] = CorporaOpt,
     min_overlap: float = MinOverlapOpt,
     out: Optional[Path] = OutDirOpt,
+    split: Optional[str] = SplitOpt,
 ) -> None:
     """Extraction quality alone, no model.
 
@@ -211,7 +225,7 @@ def extraction(
     from eval.report import write_json
 
     with user_errors():
-        result = extraction_metrics(_gold_matches(data, corpora, min_overlap), min_overlap)
+        result = extraction_metrics(_gold_matches(data, corpora, min_overlap, split), min_overlap)
         if out:
             write_json(result, out / "extraction.json")
     echo_json(result)

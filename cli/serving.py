@@ -37,7 +37,8 @@ def serve(
     max_pending: Optional[int] = _limit("max_pending", "Statements admitted and not yet answered, 429 above"),
     batch_size: Optional[int] = _limit("batch_size", "Most statements per inference batch"),
     batch_wait_ms: Optional[float] = _limit("batch_wait_ms", "Longest wait for a batch to fill, in milliseconds"),
-    reload_interval_s: Optional[float] = _limit("reload_interval_s", "Seconds between checks for a newly promoted model"),
+    reload_interval_s: Optional[float] = _limit("reload_interval_s", "Seconds between checks for a new model"),
+    inference_threads: Optional[int] = _limit("inference_threads", "Model threads, 0 = CPUs - 1 (at most 4)"),
     log_level: str = typer.Option("info", help="uvicorn log level."),
 ) -> None:
     """Serve /v1/score, /v1/analyze, /v1/model, /healthz, /readyz and /metrics over the current model."""
@@ -52,7 +53,8 @@ def serve(
         limits = Limits.from_env(
             max_statements=max_statements, max_statement_chars=max_statement_chars,
             max_article_chars=max_article_chars, timeout_s=timeout_s, max_pending=max_pending,
-            batch_size=batch_size, batch_wait_ms=batch_wait_ms, reload_interval_s=reload_interval_s)
+            batch_size=batch_size, batch_wait_ms=batch_wait_ms, reload_interval_s=reload_interval_s,
+            inference_threads=inference_threads)
     registry = Registry(models)
     try:
         registry.get()
@@ -76,6 +78,8 @@ def bench(
                                                    "gold annotations cannot be loaded."),
     out: Optional[Path] = typer.Option(None, help="Write the results as JSON here."),
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also measure the transformers pipeline."),
+    baseline_threads: Optional[int] = typer.Option(None, min=1, help="Pin the baseline's torch threads (default: "
+                                                   "torch's own choice, as a plain pipeline runs)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the table."),
 ) -> None:
     """Throughput and latency of `stance serve` against a transformers-pipeline server, both on loopback."""
@@ -86,7 +90,7 @@ def bench(
         if not levels or min(levels) < 1:
             raise ValueError(f"--concurrency {concurrency!r}: give positive integers, e.g. 1,8,32")
         cfg = BenchConfig(models=models, backend=backend, concurrency=levels, requests=requests,
-                          seconds=seconds, data=data, baseline=baseline)
+                          seconds=seconds, data=data, baseline=baseline, baseline_threads=baseline_threads)
         result = run_bench(cfg, progress=lambda line: typer.echo(line, err=True))
     if out:
         import json

@@ -34,13 +34,18 @@ def extraction_args(doc) -> dict:
     return {}
 
 
-def match_documents(records: list[dict], corpora=None, min_overlap: float = MIN_OVERLAP) -> list[DocumentMatch]:
-    """Extract statements from every document the gold records point into, and match them one-to-one."""
+def match_documents(records: list[dict], corpora=None, min_overlap: float = MIN_OVERLAP,
+                    documents: list[tuple[str, str]] = ()) -> list[DocumentMatch]:
+    """Extract statements from every document the gold records point into, and match them one-to-one.
+
+    ``documents`` adds exhaustively annotated documents that hold no gold statement: whatever
+    the extractor finds there counts against its precision.
+    """
     from model.extract import extract_statements
     from training.annotations import CorpusCache
 
     corpora = corpora or CorpusCache()
-    by_doc: dict[tuple[str, str], list[dict]] = {}
+    by_doc: dict[tuple[str, str], list[dict]] = {key: [] for key in documents}
     for rec in records:
         by_doc.setdefault((rec["corpus"], str(rec["doc_id"])), []).append(rec)
     out = []

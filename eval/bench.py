@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
-import httpx
 import numpy as np
 
 from model.registry import Registry
@@ -39,6 +39,7 @@ class BenchConfig:
     seconds: float = 20.0
     data: Path | None = None
     baseline: bool = True
+    baseline_threads: int | None = None
 
 
 def load_statements(data: Path | None = None) -> tuple[list[dict], str]:
@@ -62,33 +63,74 @@ def load_statements(data: Path | None = None) -> tuple[list[dict], str]:
     return [{k: r[k] for k in keep if r.get(k)} for r in records], source
 
 
+class _Connection:
+    """A minimal HTTP/1.1 keep-alive client for one fixed route.
+
+    httpx costs more CPU per request than the servers under test and shares their two cores, so
+    with it the client, not the server, sets the ceiling at high concurrency; this one barely registers.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str):
+        self.reader, self.writer = reader, writer
+        self.head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+
+    @classmethod
+    async def open(cls, base_url: str, path: str) -> "_Connection":
+        url = urlsplit(base_url)
+        reader, writer = await asyncio.open_connection(url.hostname, url.port)
+        return cls(reader, writer, url.hostname, path)
+
+    async def post(self, body: dict) -> int:
+        """Send one request and read the whole response; its status code."""
+        payload = json.dumps(body).encode()
+        self.writer.write(f"{self.head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
+        status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionResetError("server closed the connection")
+        status = int(status_line.split()[1])
+        length = 0
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        await self.reader.readexactly(length)
+        return status
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 async def _drive(base_url: str, statements: list[dict], concurrency: int, requests: int, seconds: float) -> dict:
-    """Closed-loop load: ``concurrency`` clients, each one request in flight at a time."""
+    """Closed-loop load: ``concurrency`` clients, each with one request in flight at a time."""
     latencies: list[float] = []
     failures: Counter = Counter()
     sent = 0
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
-        deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + seconds
 
-        async def client_loop() -> None:
-            nonlocal sent
+    async def client_loop() -> None:
+        nonlocal sent
+        conn = await _Connection.open(base_url, "/v1/score")
+        try:
             while sent < requests and time.monotonic() < deadline:
                 body = {"statements": [statements[sent % len(statements)]]}
                 sent += 1
                 started = time.perf_counter()
                 try:
-                    status = str((await client.post("/v1/score", json=body)).status_code)
-                except httpx.HTTPError as e:
+                    status = str(await conn.post(body))
+                except (OSError, asyncio.IncompleteReadError) as e:
                     status = type(e).__name__
+                    conn.close()
+                    conn = await _Connection.open(base_url, "/v1/score")
                 if status == "200":
                     latencies.append(time.perf_counter() - started)
                 else:
                     failures[status] += 1
+        finally:
+            conn.close()
 
-        started = time.perf_counter()
-        await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
     ms = np.array(latencies) * 1000
     return {
         "concurrency": concurrency, "requests": sent, "ok": len(latencies), "seconds": round(elapsed, 3),
@@ -143,7 +185,8 @@ def run_bench(cfg: BenchConfig, progress: Callable[[str], None] = print) -> dict
     progress(f"{len(statements)} statements from {source}; model {version.name}")
     result: dict = {
         "model_version": version.name, "backend": cfg.backend, "statements": len(statements), "source": source,
-        "cpus": os.cpu_count(), "requests_per_level": cfg.requests, "seconds_per_level": cfg.seconds,
+        "cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "requests_per_level": cfg.requests, "seconds_per_level": cfg.seconds,
     }
     with stance_server(registry.root, cfg.backend, "--log-level", "warning") as server:
         progress(f"ours: stance serve --backend {cfg.backend} at {server.base_url}")
@@ -151,6 +194,9 @@ def run_bench(cfg: BenchConfig, progress: Callable[[str], None] = print) -> dict
     if cfg.baseline:
         port = free_port()
         command = [sys.executable, "-m", "eval.bench_baseline", "--model", str(version.path), "--port", str(port)]
+        if cfg.baseline_threads:
+            command += ["--threads", str(cfg.baseline_threads)]
+        result["baseline_torch_threads"] = cfg.baseline_threads or "torch default"
         with ServerProcess(command, port) as server:
             progress(f"baseline: transformers pipeline at {server.base_url}")
             result["baseline"] = measure_server(server, statements, cfg, progress)
@@ -165,7 +211,8 @@ def _aims(result: dict, cfg: BenchConfig) -> dict:
     at_32 = next((r for r in result.get("ratios", []) if r["concurrency"] == 32), None)
     single = ours.get(1, {}).get("p50_ms")
     return {
-        f"throughput_x_at_32_ge_{AIM_THROUGHPUT_X:g}": (at_32["throughput_x"] or 0) >= AIM_THROUGHPUT_X if at_32 else None,
+        f"throughput_x_at_32_ge_{AIM_THROUGHPUT_X:g}":
+            (at_32["throughput_x"] or 0) >= AIM_THROUGHPUT_X if at_32 else None,
         f"single_p50_ms_lt_{AIM_SINGLE_P50_MS:g}": single < AIM_SINGLE_P50_MS if single is not None else None,
         "memory_under_1_gib": result["ours"]["memory"]["under_1_gib"],
     }
@@ -174,7 +221,8 @@ def _aims(result: dict, cfg: BenchConfig) -> dict:
 def format_table(result: dict) -> str:
     """The results as aligned text: one row per server and level, then ratios, memory and aims."""
     rows = [f"model {result['model_version']} ({result['backend']}), {result['statements']} statements, "
-            f"{result['cpus']} CPUs", "",
+            f"{result['cpus']} CPUs, load average {result['load_average_at_start']} at start, baseline torch "
+            f"threads: {result.get('baseline_torch_threads', '-')}", "",
             f"{'server':<10}{'conc':>6}{'stmts/s':>10}{'p50 ms':>9}{'p95 ms':>9}{'ok':>6}  errors"]
     for name in ("ours", "baseline"):
         for lvl in result.get(name, {}).get("levels", []):

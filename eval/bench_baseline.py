@@ -4,7 +4,7 @@ It is what one would write first: torch weights, no batching across requests, on
 time. It reads the same request body as ``/v1/score`` and feeds the model the same
 (party header, statement) pair, so the two servers do the same work per statement.
 
-Run as its own process: ``python -m eval.bench_baseline --model <version folder> --port N``.
+Run as its own process: ``python -m eval.bench_baseline --model <version folder> --port N [--threads T]``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,13 @@ from fastapi import FastAPI
 from model.encoding import encode_text
 
 
-def create_baseline_app(model_path: Path) -> FastAPI:
+def create_baseline_app(model_path: Path, threads: int | None = None) -> FastAPI:
+    """``threads`` pins torch's intra-op threads; None keeps torch's default, as a plain pipeline would."""
+    import torch
     from transformers import pipeline
 
+    if threads:
+        torch.set_num_threads(threads)
     classify = pipeline("text-classification", model=str(model_path), top_k=None)
     one_at_a_time = threading.Lock()
     app = FastAPI(title="baseline: transformers pipeline")
@@ -46,8 +50,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True, help="A model version folder.")
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's).")
     args = parser.parse_args()
-    uvicorn.run(create_baseline_app(args.model), host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(create_baseline_app(args.model, args.threads), host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -53,14 +53,13 @@ def reliability_png(metrics: dict, path: Path) -> Path:
     centers = [(b["bin"] + 0.5) / n_bins for b in bins]
     widths = [0.9 / n_bins * (0.3 + 0.7 * b["count"] / max(x["count"] for x in bins)) for b in bins]
     ax.bar(centers, [b["accuracy"] for b in bins], width=widths, color="#4c78a8", alpha=0.8, label="accuracy")
-    ax.plot([b["confidence"] for b in bins], [b["accuracy"] for b in bins], "o", color="#e45756",
-            label="mean confidence")
+    ax.plot(centers, [b["confidence"] for b in bins], "_", color="#e45756", markersize=14, markeredgewidth=2.5,
+            label="mean confidence (gap to bar = miscalibration)")
     for c, b in zip(centers, bins):
-        ax.annotate(str(b["count"]), (c, b["accuracy"]), textcoords="offset points", xytext=(0, 3),
-                    ha="center", fontsize=8)
+        ax.text(c, 0.01, str(b["count"]), ha="center", va="bottom", fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("confidence of the predicted label")
+    ax.set_xlabel("confidence of the predicted label (numbers: statements per bin)")
     ax.set_ylabel("share correct")
     ax.set_title(f"Reliability (ECE {metrics['ece']:.3f}, Brier {metrics['brier']:.3f})")
     ax.legend(loc="upper left", fontsize=8)

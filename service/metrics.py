@@ -25,7 +25,8 @@ class ServiceMetrics:
         self.latency = Histogram("stance_request_seconds", "Time from request received to response sent.",
                                  ["route"], buckets=LATENCY_BUCKETS, registry=r)
         self.errors = Counter("stance_errors", "Refused or failed requests by error kind.", ["kind"], registry=r)
-        self.batch_size = Histogram("stance_batch_statements", "Statements per inference batch.",
+        self.batch_size = Histogram("stance_batch_statements",
+                                    "Statements per gathered batch (run in chunks of the batch size).",
                                     buckets=BATCH_BUCKETS, registry=r)
         self.batch_requests = Histogram("stance_batch_requests", "Requests gathered into one inference batch.",
                                         buckets=BATCH_BUCKETS, registry=r)

@@ -17,6 +17,7 @@ from pathlib import Path
 from model.predictor import Backend, Predictor
 from model.registry import CARD, Registry
 from service.errors import ServiceError
+from service.limits import Limits
 from service.metrics import ServiceMetrics
 
 log = logging.getLogger("stance.service")
@@ -31,10 +32,11 @@ def _now() -> str:
 class ModelHolder:
     """Owns the serving ``Predictor`` and the thread that follows the registry's ``current`` alias."""
 
-    def __init__(self, models_root: str | Path | None, backend: Backend, interval_s: float, metrics: ServiceMetrics):
+    def __init__(self, models_root: str | Path | None, backend: Backend, limits: Limits, metrics: ServiceMetrics):
         self.registry = Registry(models_root)
         self.backend = backend
-        self.interval_s = interval_s
+        self.interval_s = limits.reload_interval_s
+        self.threads = limits.threads
         self.metrics = metrics
         self.predictor: Predictor | None = None
         self.loaded_at: str | None = None
@@ -64,7 +66,7 @@ class ModelHolder:
         if name is None or (self.refused and self.refused["version"] == name):
             return
         try:
-            predictor = Predictor(self.registry.get(name), self.backend)
+            predictor = Predictor(self.registry.get(name), self.backend, self.threads)
             predictor.predict([WARMUP])
         except Exception as e:  # a watcher that dies would silently stop all future reloads
             self.refused = {"version": name, "reason": str(e), "at": _now()}
@@ -94,6 +96,7 @@ class ModelHolder:
         return {
             "version": version.name,
             "backend": self.backend,
+            "inference_threads": self.threads,
             "onnx_file": predictor.onnx_file() if self.backend == "onnx" else None,
             "labels": list(version.labels),
             "temperature": version.temperature,

@@ -48,7 +48,8 @@ class StatementIn(RequestModel):
     id: str | None = Field(None, max_length=200, description="Your identifier, echoed back with the result.")
     speaker: str | None = Field(None, max_length=200, description="Who said it (kept for your records; not scored).")
     speaker_party: Party | None = Field(None, description="Party the speaker speaks for; empty or null if unknown.")
-    target_party: Party | None = Field(None, description="Party the statement is directed at; empty or null if unknown.")
+    target_party: Party | None = Field(None, description="Party the statement is directed at; empty or null "
+                                                         "if unknown.")
 
 
 class ScoreRequest(RequestModel):
@@ -87,10 +88,11 @@ class ScoreResponse(BaseModel):
 
 class AnalyzeRequest(RequestModel):
     text: NonBlank = Field(description="The article's text (at most the configured characters; default 200,000).")
-    year: int | None = Field(None, ge=1900, le=2100, description="Publication year; resolves era-dependent "
-                                                                  "names (e.g. Moscow before 1992 is the Soviet Union).")
-    speaker_party: Party | None = Field(None, description="Party of the article's own voice (e.g. a government "
-                                                          "press release), if any.")
+    year: int | None = Field(None, ge=1900, le=2100, description="Publication year; resolves era-dependent names "
+                                                                  "(e.g. Moscow before 1992: the Soviet Union).")
+    speaker_party: Party | None = Field(None, description="For a speech or a party's own statement: each sentence "
+                                                          "naming another party becomes a statement of this party "
+                                                          "toward it.")
 
 
 ANALYZE_EXAMPLES = {
@@ -137,6 +139,7 @@ class RefusedVersion(BaseModel):
 class ModelInfo(BaseModel):
     version: str
     backend: str
+    inference_threads: int
     onnx_file: str | None
     labels: list[str]
     temperature: float

@@ -8,10 +8,9 @@ import httpx
 import pytest
 
 from conftest import run_stance
+from eval.bench import load_statements
 from model.predictor import Predictor
 from service.process import stance_server
-
-pytestmark = pytest.mark.slow
 
 
 def test_serve_without_a_current_model_says_how_to_build_one(tmp_path):
@@ -21,6 +20,7 @@ def test_serve_without_a_current_model_says_how_to_build_one(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_serve_refuses_bad_options_before_starting(tiny_model_dir):
     proc = run_stance("serve", "--models", str(tiny_model_dir), "--backend", "tensorflow", check=False, timeout=120)
     assert proc.returncode == 1 and "unknown backend" in proc.stderr
@@ -29,6 +29,7 @@ def test_serve_refuses_bad_options_before_starting(tiny_model_dir):
     assert proc.returncode == 1 and "STANCE_MAX_STATEMENTS" in proc.stderr
 
 
+@pytest.mark.slow
 def test_torch_backend_serves_the_same_version(tiny_model_dir):
     statement = {"text": "We oppose the politicization of trade.", "speaker_party": "China",
                  "target_party": "European Union"}
@@ -40,6 +41,7 @@ def test_torch_backend_serves_the_same_version(tiny_model_dir):
     assert got["probs"] == pytest.approx(expected.probs, abs=1e-4)
 
 
+@pytest.mark.slow
 def test_bench_measures_both_servers_and_writes_json(tiny_model_dir, tmp_path):
     out = tmp_path / "bench.json"
     proc = run_stance("bench", "--models", str(tiny_model_dir), "--concurrency", "1,2", "--requests", "6",
@@ -58,3 +60,17 @@ def test_bench_measures_both_servers_and_writes_json(tiny_model_dir, tmp_path):
     assert set(result["aims"]) == {"throughput_x_at_32_ge_4", "single_p50_ms_lt_20", "memory_under_1_gib"}
     assert result["aims"]["throughput_x_at_32_ge_4"] is None  # concurrency 32 was not measured
     assert "ours/baseline" in proc.stdout and "concurrency 2" in proc.stdout
+
+
+def test_bench_statements_fall_back_to_a_data_file_without_the_gold_set(tmp_path, monkeypatch):
+    monkeypatch.setenv("STANCE_CORPORA", str(tmp_path / "no-corpora"))
+    with pytest.raises(ValueError, match="--data"):
+        load_statements()
+    data = tmp_path / "statements.jsonl"
+    data.write_text('{"text": "We will cooperate.", "speaker_party": "China", "target_party": "European Union"}\n'
+                    '\n{"text": "No."}\n')
+    assert load_statements(data) == ([{"text": "We will cooperate.", "speaker_party": "China",
+                                       "target_party": "European Union"}, {"text": "No."}], str(data))
+    data.write_text('{"text": "fine"}\n{"txt": "typo"}\n')
+    with pytest.raises(ValueError, match=r"statements.jsonl:2: needs a non-empty text field"):
+        load_statements(data)

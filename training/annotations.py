@@ -19,6 +19,7 @@ from model.schema import CODEBOOK_VERSION, LABELS
 from training.corpora import Corpus, open_corpus
 
 ANNOTATIONS_DIR = Path(__file__).resolve().parents[1] / "data" / "annotations"
+ANNOTATED_DOCUMENTS = ANNOTATIONS_DIR.parent / "annotated_documents.jsonl"
 REQUIRED = ("corpus", "doc_id", "start", "end", "span_hash", "speaker", "speaker_party", "target_party", "label")
 KINDS = ("direct", "reported")
 
@@ -133,6 +134,11 @@ def load_annotations(paths: Iterable[Path] | None = None, corpora: CorpusCache |
             text = corpora.text(rec["corpus"], rec["doc_id"])[rec["start"]:rec["end"]]
             out.append({**rec, "text": " ".join(text.split()), "source": str(where)})
     return out
+
+
+def annotated_documents(path: Path = ANNOTATED_DOCUMENTS) -> list[tuple[str, str]]:
+    """(corpus, doc_id) of every exhaustively annotated document, those with no statement included."""
+    return [(r["corpus"], str(r["doc_id"])) for _, r, _ in read_jsonl(path) if r]
 
 
 def record_key(rec: dict) -> tuple:

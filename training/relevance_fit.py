@@ -18,16 +18,15 @@ import numpy as np
 from model.extract import extract_statements
 from model.relevance import WEIGHTS_FILE, load_weights
 from training.annotate import document_year
-from training.annotations import CorpusCache, load_annotations, read_jsonl
+from training.annotations import CorpusCache, annotated_documents, load_annotations
 from training.dataset import RATIOS, read_manifest
 
-ANNOTATED_DOCUMENTS = Path(__file__).resolve().parents[1] / "data" / "annotated_documents.jsonl"
 ARTICLE_CORPORA = ("reuters21578", "seed")
 
 
-def annotated_articles(path: Path = ANNOTATED_DOCUMENTS) -> list[tuple[str, str]]:
-    """(corpus, doc_id) of every exhaustively annotated news article (speeches need no filter)."""
-    return [(r["corpus"], r["doc_id"]) for _, r, _ in read_jsonl(path) if r and r["corpus"] in ARTICLE_CORPORA]
+def annotated_articles() -> list[tuple[str, str]]:
+    """Exhaustively annotated news articles (speeches need no filter)."""
+    return [d for d in annotated_documents() if d[0] in ARTICLE_CORPORA]
 
 
 def document_split(key: str, manifest: dict[str, str]) -> str:
