@@ -22,11 +22,12 @@ def register(app: typer.Typer) -> None:
 def train(
     models: Optional[Path] = ModelsOpt,
     corpora: Optional[Path] = CorporaOpt,
-    epochs: int = typer.Option(5, help="Training epochs (best dev epoch is kept)."),
+    epochs: int = typer.Option(4, help="Training epochs (best dev epoch is kept)."),
     max_length: int = typer.Option(128, help="Token limit for party header + statement."),
     learning_rate: float = typer.Option(6e-5),
     seed: int = typer.Option(13),
     silver_epochs: int = typer.Option(0, help="Pre-train this many epochs on silver labels first (off by default)."),
+    threads: int = typer.Option(2, help="CPU threads for torch."),
     limit: Optional[int] = typer.Option(None, help="Use at most this many examples per split (quick runs, tests)."),
     name: Optional[str] = typer.Option(None, help="Version name (default: timestamped)."),
     promote: bool = typer.Option(False, "--promote", help="Make the new version current when done."),
@@ -48,7 +49,7 @@ def train(
             splits = {k: v[:limit] for k, v in splits.items()}
         items = {k: to_items(v) for k, v in splits.items()}
         cfg = TrainConfig(epochs=epochs, max_length=max_length, learning_rate=learning_rate, seed=seed,
-                          silver_epochs=silver_epochs)
+                          silver_epochs=silver_epochs, threads=threads)
         registry = Registry(models)
         typer.echo(f"training on {len(items['train'])} statements (dev {len(items['dev'])}, test {len(items['test'])})")
         version = train_model(items, cfg, registry, fingerprint(splits), name=name)
@@ -141,7 +142,7 @@ def retrain(
     dry_run: bool = typer.Option(False, "--dry-run", help="Train and compare, but do not promote."),
     models: Optional[Path] = ModelsOpt,
     corpora: Optional[Path] = CorporaOpt,
-    epochs: int = typer.Option(5), max_length: int = typer.Option(128),
+    epochs: int = typer.Option(4), max_length: int = typer.Option(128),
     limit: Optional[int] = typer.Option(None, help="Cap examples per split (quick runs, tests)."),
 ) -> None:
     """Train a candidate on gold + new batches; promote it only if it holds on test and gains on the new data."""

@@ -41,7 +41,7 @@ def backbone_path() -> str:
 class TrainConfig:
     """Hyperparameters; saved verbatim in every model version's manifest."""
 
-    epochs: int = 5
+    epochs: int = 4
     learning_rate: float = 6e-5
     batch_size: int = 16
     max_length: int = 128
