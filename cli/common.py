@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterator, Optional
+from typing import Iterator
 
 import typer
 
@@ -37,5 +36,3 @@ def echo_json(obj) -> None:
 
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
 
-
-OptPath = Optional[Path]

@@ -128,6 +128,7 @@ class _Context:
     dateline_party: str | None = None
     party_counts: Counter = field(default_factory=Counter)
     first_seen: dict[str, int] = field(default_factory=dict)
+    person_mentions: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, name), text order
     last_speaker: _Speaker | None = None
     last_institution: _Speaker | None = None
 
@@ -274,7 +275,8 @@ def _short_names(name: str) -> list[str]:
 
 def _learn_people(doc, ctx: _Context) -> None:
     """Map every PERSON in the article to a party from the words around their first mentions."""
-    for start, end, name in _people(doc, ctx.text):
+    ctx.person_mentions = _people(doc, ctx.text)
+    for start, end, name in ctx.person_mentions:
         for short in _short_names(name):
             ctx.surnames.setdefault(short, name)
             ctx.surnames.setdefault(short[:1].upper() + short[1:], name)
@@ -308,11 +310,11 @@ def _resolve_speaker(phrase: str, doc, offset: int | None, ctx: _Context) -> _Sp
             return ctx.last_institution
         if ctx.last_speaker or low not in ("he", "she") or offset is None:
             return ctx.last_speaker
-        before = [name for s, _, name in _people(doc, ctx.text) if s < offset]
+        before = [name for s, _, name in ctx.person_mentions if s < offset]
         return _resolve_speaker(before[-1], None, None, ctx) if before else None
     person = None
     if doc is not None and offset is not None:
-        person = next((name for s, _, name in _people(doc, ctx.text) if offset <= s < offset + len(phrase) + 1), None)
+        person = next((name for s, _, name in ctx.person_mentions if offset <= s < offset + len(phrase) + 1), None)
     if person is None:
         for name in sorted([*ctx.people, *ctx.surnames], key=len, reverse=True):
             if re.search(rf"\b{re.escape(name)}\b", phrase):
@@ -368,10 +370,12 @@ def _reported_spans(sent):
     """(cue token, subject token, content start, content end) for speech verbs in one sentence."""
     found = []
     for tok in sent:
-        if tok.lower_ not in SAY_VERBS or not tok.pos_.startswith(("VERB", "AUX")) and tok.tag_ not in ("VBD", "VBZ", "VBP", "VBG", "VBN"):
+        is_verb = tok.pos_ in ("VERB", "AUX") or tok.tag_ in ("VBD", "VBZ", "VBP", "VBG", "VBN")
+        if tok.lower_ not in SAY_VERBS or not is_verb:
             continue
         subj = next((c for c in tok.children if c.dep_ in ("nsubj", "nsubjpass")), None)
-        if subj is None and tok.dep_ in ("advcl", "conj", "xcomp") and tok.lower_.endswith("ing") or (subj is None and tok.dep_ == "conj"):
+        if subj is None and (tok.dep_ == "conj" or (tok.dep_ in ("advcl", "xcomp") and tok.lower_.endswith("ing"))):
+            # "X said ..., adding that ..." / "X said ... and warned ...": the subject is the head's.
             subj = next((c for c in tok.head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         if subj is None or subj.lower_ in ("that", "which", "who"):
             continue
@@ -382,9 +386,7 @@ def _reported_spans(sent):
         if ccomps:
             starts, ends = zip(*(_subtree_span(c) for c in ccomps))
             start, end = min(starts), max(ends)
-            if end <= tok.idx:  # "CONTENT, X said": the clause precedes the verb
-                pass
-            else:
+            if end > tok.idx:  # "X said (that) CONTENT"; otherwise "CONTENT, X said" keeps the clause as is
                 first = min(ccomps, key=lambda c: c.i)
                 mark = next((c for c in first.children if c.dep_ == "mark" and c.lower_ in ("that", "if", "whether")), None)
                 start = mark.idx + len(mark.text) if mark is not None and mark.i < first.i else start

@@ -273,9 +273,6 @@ _BEFORE = {  # name -> (party before the year, year)
 # Adjectives too loose to mark a party when found alone in running text.
 _NOT_MENTIONS = {"european", "korean", "the commission", "us"}
 
-ALL_PARTIES: frozenset[str] = frozenset(_ALIASES.values())
-
-
 @dataclass(frozen=True)
 class PartyMention:
     party: str

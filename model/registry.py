@@ -17,7 +17,6 @@ import getpass
 import hashlib
 import json
 import os
-import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -203,8 +202,3 @@ class Registry:
                 self._point_current(target.name)
                 return self._log("rollback", current, target.name, reason, target.metrics.get("test", {}))
         raise RegistryError(f"nothing to roll back to: {current} has no recorded predecessor")
-
-    def remove_staging_leftovers(self) -> None:
-        """Delete folders of builds that were interrupted before publishing."""
-        for p in self.versions_dir.glob(".staging-*"):
-            shutil.rmtree(p, ignore_errors=True)

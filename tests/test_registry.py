@@ -87,8 +87,8 @@ def test_publish_is_atomic_and_staging_is_invisible(models_copy):
     staging = reg.staging_dir()
     (staging / "weights.bin").write_bytes(b"half-written")
     assert staging.name not in reg.list_versions()
-    reg.remove_staging_leftovers()
-    assert not staging.exists()
+    with pytest.raises(RegistryError, match="no model version"):
+        reg.get(staging.name[1:])
 
 
 def test_missing_model_is_a_clear_error(tmp_path):

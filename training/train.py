@@ -9,7 +9,6 @@ model card.
 from __future__ import annotations
 
 import copy
-import json
 import os
 import platform
 import random
@@ -295,6 +294,3 @@ def choose_onnx_default(folder: Path, manifest: dict, splits: dict[str, list[dic
     chosen = ONNX_INT8 if scores[ONNX_INT8] >= scores[ONNX_FP32] - 0.01 else ONNX_FP32
     return chosen, {"split": "test" if splits.get("test") else "dev", "macro_f1": scores}
 
-
-def save_json(path: Path, obj) -> None:
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True))
