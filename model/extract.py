@@ -366,6 +366,15 @@ def _subtree_span(tok) -> tuple[int, int]:
     return sub[0].idx, sub[-1].idx + len(sub[-1].text)
 
 
+def _addressee(tok, text: str) -> str:
+    """Who the speech verb is addressed to ("warned Washington that ...", "urged the EU to ..."), as text."""
+    obj = next((c for c in tok.children if c.dep_ in ("dobj", "dative")), None)
+    if obj is None:
+        return ""
+    start, end = _subtree_span(obj)
+    return text[start:end]
+
+
 def _reported_spans(sent):
     """(cue token, subject token, content start, content end) for speech verbs in one sentence."""
     found = []
@@ -489,7 +498,8 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
         ctx.first_seen.setdefault(m.party, m.start)
     _learn_people(doc, ctx)
 
-    candidates: list[tuple[int, int, str, str, object, int | None]] = []  # start, end, kind, cue, phrase, offset
+    # start, end, kind, cue, speaker phrase, its offset, addressee phrase
+    candidates: list[tuple[int, int, str, str, object, int | None, str]] = []
     quotes = find_quotes(text)
     prev_direct_end = -10
     prev_phrase = None
@@ -502,7 +512,7 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
             continue
         if len(text[qs:qe].split()) < 3:
             continue
-        candidates.append((qs, qe, "direct", cue or "continued", phrase or prev_phrase, offset))
+        candidates.append((qs, qe, "direct", cue or "continued", phrase or prev_phrase, offset, ""))
         prev_direct_end, prev_phrase = qe, phrase or prev_phrase
     direct_spans = [(c[0], c[1]) for c in candidates]
     for sent in doc.sents:
@@ -516,14 +526,14 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
             phrase = text[s0:s1]
             if _overlaps((start, end), [(c[0], c[1]) for c in candidates if c[2] == "reported"], 0.6):
                 continue
-            candidates.append((start, end, "reported", tok.text, phrase, s0))
+            candidates.append((start, end, "reported", tok.text, phrase, s0, _addressee(tok, text)))
         acc = _according_to(sent)
         if acc and not _overlaps((acc[2], acc[3]), [(c[0], c[1]) for c in candidates], 0.5):
-            candidates.append((acc[2], acc[3], "reported", "according to", acc[0], acc[1]))
+            candidates.append((acc[2], acc[3], "reported", "according to", acc[0], acc[1], ""))
 
     statements = []
     weights = load_weights() if relevance_filter else None
-    for start, end, kind, cue, phrase, offset in sorted(candidates, key=lambda c: c[0]):
+    for start, end, kind, cue, phrase, offset, addressee in sorted(candidates, key=lambda c: c[0]):
         start, end = _strip_span(text, start, end)
         if end - start < 8 or start < title_end:
             continue
@@ -534,7 +544,8 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
             if _party_in(speaker.name, year) and not re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", speaker.name):
                 ctx.last_institution = speaker
             ctx.last_speaker = speaker
-        target = _target(text[start:end], speaker.party, ctx)
+        # The party spoken to ("warned Washington that ...") is the target before any party the words name.
+        target = _party_in(addressee, year, exclude=speaker.party or None) or _target(text[start:end], speaker.party, ctx)
         if not target:
             continue
         sentence = _enclosing_sentence(doc, start, end)

@@ -105,3 +105,32 @@ def test_relevance_filter_is_fitted_and_applied(tmp_path, seed_article):
     out = tmp_path / "relevance.json"
     report = json.loads(run_stance("extractor", "fit", "--limit", "25", "--out", str(out)).stdout)
     assert set(report) >= {"dev", "test", "candidates"} and json.loads(out.read_text())["weights"]
+
+
+PATTERNS = (
+    "TOKYO, April 8 - Japan's Trade Minister Hajime Tamura met U.S. officials on Monday.\n"
+    '"We will not accept these tariffs," Tamura said, "and Washington must withdraw them before April 17."\n'
+    "Beijing warned Washington that it would retaliate against any new restrictions on Chinese textiles.\n"
+    "According to Italian government sources, Rome will leave the Belt and Road Initiative next year.\n"
+    "Tamura told a meeting of exporters that the United States was acting unfairly toward Japan.\n"
+    '"The dispute must be settled by talks.\n'
+    '"Japan is ready to open its markets further," he said.\n'
+)
+
+
+def test_attribution_patterns_on_a_small_article():
+    """Mid-quote attribution, a quotation over two paragraphs, institutional and 'according to' speakers."""
+    found = {s.text: s for s in extract_statements(PATTERNS, year=1987, relevance_filter=False)}
+    first = found["We will not accept these tariffs"]
+    second = found["and Washington must withdraw them before April 17"]
+    assert first.speaker == second.speaker == "Hajime Tamura" and first.speaker_party == "Japan"
+    assert first.target_party == "United States" and first.kind == "direct"
+    beijing = next(s for s in found.values() if s.speaker == "Beijing")
+    assert beijing.speaker_party == "China" and beijing.target_party == "United States"
+    rome = next(s for s in found.values() if s.cue == "according to")
+    assert rome.speaker_party == "Italy" and rome.text.startswith("Rome will leave")
+    told = next(s for s in found.values() if s.text.startswith("the United States was acting unfairly"))
+    assert told.speaker == "Hajime Tamura" and told.target_party == "United States"
+    quoted = [s for s in found.values() if s.kind == "direct" and s.speaker == "Hajime Tamura"]
+    assert any(s.text.startswith("The dispute must be settled") for s in quoted)      # opened, not closed
+    assert any(s.text.startswith("Japan is ready to open") for s in quoted)           # "he said"
