@@ -90,7 +90,7 @@ def _reuters_clean(raw: str) -> str:
 
 def reflow_reuters_body(body: str) -> str:
     """Join the wire's 70-column wraps; an indented line starts a new paragraph."""
-    body = re.sub(r"\s*Reuter\s*$", "", body.rstrip())
+    body = re.sub(r"\s*Reuter\s*$", "", body.rstrip(), flags=re.I)
     paragraphs: list[str] = []
     for line in body.split("\n"):
         if not line.strip():
