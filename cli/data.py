@@ -9,6 +9,7 @@ from typing import List, Optional
 import typer
 
 from cli.common import BackendOpt, CorporaOpt, ModelsOpt, VersionOpt, echo_json, fail, user_errors
+from training.annotations import AnnotationError, CorpusCache
 
 annotate_app = typer.Typer(help="Make, check, file and compare annotation batches.", no_args_is_help=True)
 data_app = typer.Typer(help="Describe the gold corpus.", no_args_is_help=True)
@@ -26,12 +27,6 @@ def _write_jsonl(records: list[dict], out: Path) -> None:
             f.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
 
-def _corpora(root: Optional[Path]):
-    from training.annotations import AnnotationError, CorpusCache
-
-    return CorpusCache(root), AnnotationError
-
-
 @annotate_app.command("new")
 def new(
     corpus: str = typer.Option(..., help="reuters21578, ungd, seed, or a folder of .txt articles."),
@@ -43,7 +38,7 @@ def new(
     """Candidates from the extractor, with context and empty labels, for an annotator to fill."""
     from training.annotate import new_candidates
 
-    cache, AnnotationError = _corpora(corpora)
+    cache = CorpusCache(corpora)
     ids = [d for item in docs for d in item.split(",") if d]
     with user_errors(AnnotationError):
         records = new_candidates(corpus, ids, cache, annotator)
@@ -62,7 +57,7 @@ def blind(
     from training.annotate import blind_copy
     from training.annotations import load_annotations
 
-    cache, AnnotationError = _corpora(corpora)
+    cache = CorpusCache(corpora)
     with user_errors(AnnotationError):
         records = blind_copy(load_annotations(source, cache), n, cache, seed, annotator)
     _write_jsonl(records, out)
@@ -76,7 +71,7 @@ def check(batch: Path = typer.Argument(...), corpora: Optional[Path] = CorporaOp
 
     if not batch.is_file():
         fail(f"{batch}: no such file")
-    cache, _ = _corpora(corpora)
+    cache = CorpusCache(corpora)
     problems = check_batch(batch, cache)
     for p in problems:
         typer.echo(f"{batch}:{p}")
@@ -91,7 +86,7 @@ def add(batch: Path = typer.Argument(...), name: str = typer.Option(..., help="B
     """File a checked batch into data/annotations/ (standoff only); duplicates are refused."""
     from training.annotate import add_batch
 
-    cache, AnnotationError = _corpora(corpora)
+    cache = CorpusCache(corpora)
     with user_errors(AnnotationError):
         dest = add_batch(batch, name, cache)
     typer.echo(f"filed {dest}")
@@ -138,7 +133,6 @@ def stats(as_json: bool = typer.Option(False, "--json"), corpora: Optional[Path]
 
     if corpora:
         os.environ["STANCE_CORPORA"] = str(corpora)
-    from training.annotations import AnnotationError
     from training.dataset import load_gold_splits
     from training.stats import corpus_stats
 
@@ -168,7 +162,7 @@ def anchor(
     """Turn quote-anchored records into standoff records (offsets + span hash); lines that fail are listed."""
     from training.annotations import anchor_record, read_jsonl, record_key
 
-    cache, AnnotationError = _corpora(corpora)
+    cache = CorpusCache(corpora)
     records, problems, seen = [], [], set()
     for n, rec, err in read_jsonl(quotes):
         if err or rec.get("none"):
@@ -198,7 +192,7 @@ def split(corpora: Optional[Path] = CorporaOpt) -> None:
 
     if corpora:
         os.environ["STANCE_CORPORA"] = str(corpora)
-    from training.annotations import AnnotationError, load_annotations
+    from training.annotations import load_annotations
     from training.dataset import SPLITS_MANIFEST, assign_new_documents, read_manifest, write_manifest
 
     with user_errors(AnnotationError):
@@ -217,7 +211,6 @@ def card(out: Path = typer.Option(Path("data/README.md"), "-o", "--out"), corpor
 
     if corpora:
         os.environ["STANCE_CORPORA"] = str(corpora)
-    from training.annotations import AnnotationError
     from training.dataset import load_gold_splits
     from training.stats import corpus_stats, dataset_card
 

@@ -163,8 +163,7 @@ def _gold_matches(data: list[Path] | None, corpora: Path | None, min_overlap: fl
     """Gold annotations (checked against their corpora) with the statements extracted from their documents."""
     from eval.articles import match_documents
     from training.annotations import CorpusCache, annotated_documents, load_annotations
-    from training.dataset import read_manifest
-    from training.relevance_fit import document_split
+    from training.dataset import document_split, read_manifest
 
     cache = CorpusCache(corpora)
     records = load_annotations(data or None, cache)

@@ -84,6 +84,19 @@ def _near_duplicates(records: list[dict]) -> dict[str, str]:
     return twins
 
 
+def hash_share(key: str) -> float:
+    """A stable number in [0, 1] for a document key: splits that must not move between runs use it."""
+    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+
+
+def document_split(key: str, manifest: dict[str, str]) -> str:
+    """The frozen split, or for a document with no statements (not in the manifest) a stable hash split."""
+    if key in manifest:
+        return manifest[key]
+    share = hash_share(key)
+    return "train" if share < RATIOS["train"] else "dev" if share < RATIOS["train"] + RATIOS["dev"] else "test"
+
+
 def read_manifest(path: Path = SPLITS_MANIFEST) -> dict[str, str]:
     if not path.is_file():
         return {}

@@ -8,7 +8,6 @@ precision and recall on test, all by the frozen document split.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from pathlib import Path
@@ -19,7 +18,7 @@ from model.extract import extract_statements
 from model.relevance import WEIGHTS_FILE, load_weights
 from training.annotate import document_year
 from training.annotations import CorpusCache, annotated_documents, load_annotations
-from training.dataset import RATIOS, read_manifest
+from training.dataset import document_split, read_manifest
 
 ARTICLE_CORPORA = ("reuters21578", "seed")
 
@@ -27,14 +26,6 @@ ARTICLE_CORPORA = ("reuters21578", "seed")
 def annotated_articles() -> list[tuple[str, str]]:
     """Exhaustively annotated news articles (speeches need no filter)."""
     return [d for d in annotated_documents() if d[0] in ARTICLE_CORPORA]
-
-
-def document_split(key: str, manifest: dict[str, str]) -> str:
-    """The frozen split, or for a document with no statements (not in the manifest) a stable hash split."""
-    if key in manifest:
-        return manifest[key]
-    share = int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
-    return "train" if share < RATIOS["train"] else "dev" if share < RATIOS["train"] + RATIOS["dev"] else "test"
 
 
 def candidates_by_split(corpora: CorpusCache, limit: int | None = None) -> dict[str, list[tuple[list[str], bool, str]]]:
@@ -55,6 +46,11 @@ def candidates_by_split(corpora: CorpusCache, limit: int | None = None) -> dict[
     return out
 
 
+def _rows(cands) -> list[dict]:
+    """Candidates as binary feature dicts for the vectoriser."""
+    return [dict.fromkeys(features, 1) for features, _, _ in cands]
+
+
 def _f1(cands, probs, threshold: float, n_gold: int) -> tuple[float, float, float]:
     kept = probs >= threshold
     tp = sum(1 for (_, hit, _), k in zip(cands, kept) if k and hit)
@@ -70,12 +66,12 @@ def fit_relevance(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, 
 
     data = candidates_by_split(corpora or CorpusCache(), limit)
     vec = DictVectorizer()
-    x_train = vec.fit_transform([dict.fromkeys(f, 1) for f, _, _ in data["train"]])
+    x_train = vec.fit_transform(_rows(data["train"]))
     y_train = np.array([hit for _, hit, _ in data["train"]])
     best = None
     for c in (0.1, 0.3, 1.0):
         clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(x_train, y_train)
-        dev_probs = clf.predict_proba(vec.transform([dict.fromkeys(f, 1) for f, _, _ in data["dev"]]))[:, 1]
+        dev_probs = clf.predict_proba(vec.transform(_rows(data["dev"])))[:, 1]
         for t in np.linspace(0.2, 0.8, 25):
             score = _f1(data["dev"], dev_probs, t, sum(data["dev_gold"]))
             if best is None or score[2] > best[0][2]:
@@ -83,7 +79,7 @@ def fit_relevance(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, 
     (dev_p, dev_r, dev_f), c, threshold, clf = best
     weights = {name: round(float(w), 5) for name, w in zip(vec.get_feature_names_out(), clf.coef_[0]) if abs(w) > 1e-4}
     fitted = {"bias": round(float(clf.intercept_[0]), 5), "threshold": round(threshold, 4), "C": c, "weights": weights}
-    test_probs = clf.predict_proba(vec.transform([dict.fromkeys(f, 1) for f, _, _ in data["test"]]))[:, 1]
+    test_probs = clf.predict_proba(vec.transform(_rows(data["test"])))[:, 1]
     report = {"dev": dict(zip(("precision", "recall", "f1"), (dev_p, dev_r, dev_f))),
               "test": dict(zip(("precision", "recall", "f1"), _f1(data["test"], test_probs, threshold, sum(data["test_gold"])))),
               "test_unfiltered": dict(zip(("precision", "recall", "f1"), _f1(data["test"], np.ones(len(test_probs)), 0.5, sum(data["test_gold"])))),

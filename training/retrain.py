@@ -8,7 +8,6 @@ held-out documents (it must gain). Both comparisons use a paired bootstrap.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from model.predictor import Predictor
 from model.registry import Registry
 from model.schema import LABELS
 from training.annotations import CorpusCache, load_annotations, record_key
-from training.dataset import doc_key, fingerprint, load_gold_splits, to_items
+from training.dataset import doc_key, fingerprint, hash_share, load_gold_splits, to_items
 from training.train import TrainConfig, train_model
 
 MAX_TEST_LOSS = 0.01
@@ -31,8 +30,7 @@ NEW_HELDOUT_SHARE = 0.3
 def split_new_batches(records: list[dict]) -> tuple[list[dict], list[dict]]:
     """(train part, held-out part) of new records, by document, stable under re-runs."""
     def held_out(r: dict) -> bool:
-        h = int(hashlib.sha1(doc_key(r).encode()).hexdigest()[:8], 16)
-        return h / 0xFFFFFFFF < NEW_HELDOUT_SHARE
+        return hash_share(doc_key(r)) < NEW_HELDOUT_SHARE
 
     docs = sorted({doc_key(r) for r in records})
     heldout = [r for r in records if held_out(r)]
