@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from cli.common import BackendOpt, CorporaOpt, ModelsOpt, VersionOpt, echo_json, fail, user_errors
-from training.annotations import AnnotationError, CorpusCache
+from training.annotations import AnnotationError, CorpusCache, read_jsonl
 
 annotate_app = typer.Typer(help="Make, check, file and compare annotation batches.", no_args_is_help=True)
 data_app = typer.Typer(help="Describe the gold corpus.", no_args_is_help=True)
@@ -44,6 +44,23 @@ def new(
         records = new_candidates(corpus, ids, cache, annotator)
     _write_jsonl(records, out)
     typer.echo(f"wrote {len(records)} candidates from {len(ids)} documents to {out}")
+
+
+@annotate_app.command("show")
+def show(
+    corpus: str = typer.Argument(..., help="Corpus name or a folder of .txt articles."),
+    doc_id: str = typer.Argument(..., help="Document id."),
+    corpora: Optional[Path] = CorporaOpt,
+) -> None:
+    """Print a document as annotators read it: one paragraph a line, each with its start offset."""
+    cache = CorpusCache(corpora)
+    with user_errors(KeyError, FileNotFoundError):
+        doc = cache.document(corpus, doc_id)
+    typer.echo(f"# {doc.corpus}/{doc.doc_id}  {doc.date}  {doc.title}")
+    offset = 0
+    for paragraph in doc.text.split("\n"):
+        typer.echo(f"[{offset}] {paragraph}")
+        offset += len(paragraph) + 1
 
 
 @annotate_app.command("blind")
@@ -82,14 +99,22 @@ def check(batch: Path = typer.Argument(...), corpora: Optional[Path] = CorporaOp
 
 @annotate_app.command("add")
 def add(batch: Path = typer.Argument(...), name: str = typer.Option(..., help="Batch name under data/annotations/."),
+        documents: Optional[Path] = typer.Option(None, "--documents", help="The annotator's document log "
+                                                 "({corpus, doc_id, statements, started, finished} per line): "
+                                                 "registers them as exhaustively annotated, with the hours spent."),
+        corpus: Optional[str] = typer.Option(None, help="Only this corpus's lines of --documents."),
         corpora: Optional[Path] = CorporaOpt) -> None:
     """File a checked batch into data/annotations/ (standoff only); duplicates are refused."""
-    from training.annotate import add_batch
+    from training.annotate import add_batch, register_documents
 
     cache = CorpusCache(corpora)
     with user_errors(AnnotationError):
         dest = add_batch(batch, name, cache)
     typer.echo(f"filed {dest}")
+    if documents:
+        annotators = sorted({r.get("annotator", "") for _, r, _ in read_jsonl(dest) if r})
+        n = register_documents(documents, name, ",".join(annotators), corpus)
+        typer.echo(f"{n} document(s) added to the extraction gold listing")
 
 
 @annotate_app.command("agreement")
@@ -110,6 +135,34 @@ def agreement(a: Path = typer.Argument(..., help="Annotator A: a batch file or a
         typer.echo(f"  {lab:16} " + "  ".join(f"{k[:6]}={v}" for k, v in row.items()))
 
 
+@annotate_app.command("study")
+def study(
+    first: Path = typer.Argument(..., help="First annotator's standoff records (file or folder)."),
+    second: Path = typer.Argument(..., help="Second annotator's records, made from scratch on the same documents."),
+    docs: Path = typer.Option(..., "--docs", help="JSONL of {corpus, doc_id}: the documents both annotated in full."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Write the report (JSON) here."),
+    corpora: Optional[Path] = CorporaOpt,
+) -> None:
+    """Independent agreement: span F1, party agreement and label kappa on matched spans, per corpus."""
+    from training.agreement import study as run_study
+    from training.annotations import load_annotations, read_jsonl
+
+    def records(path: Path) -> list[dict]:
+        return load_annotations(sorted(path.glob("*.jsonl")) if path.is_dir() else [path], CorpusCache(corpora))
+
+    with user_errors(AnnotationError):
+        documents = [(r["corpus"], str(r["doc_id"])) for _, r, _ in read_jsonl(docs) if r]
+        report = run_study(records(first), records(second), documents)
+    if out:
+        out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    typer.echo("| corpus | documents | spans (1st / 2nd) | span F1 | speaker party | target | label pairs | kappa |")
+    typer.echo("|---|---|---|---|---|---|---|---|")
+    for name, r in report["corpora"].items():
+        kappa = "n/a" if r["kappa"] is None else f"{r['kappa']:.3f}"
+        typer.echo(f"| {name} | {r['documents']} | {r['spans_first']} / {r['spans_second']} | {r['span_f1']:.3f} | "
+                   f"{r['speaker_party_agreement']:.3f} | {r['target_agreement']:.3f} | {r['label_pairs']} | {kappa} |")
+
+
 @annotate_app.command("select")
 def select(
     pool: Path = typer.Option(..., help="Folder of new .txt articles."),
@@ -126,31 +179,56 @@ def select(
     typer.echo(f"wrote the {len(records)} least certain statements to {out}")
 
 
-@data_app.command("stats")
-def stats(as_json: bool = typer.Option(False, "--json"), corpora: Optional[Path] = CorporaOpt) -> None:
-    """Counts per label, split, corpus and dyad, from data/annotations/ checked against the corpora."""
+def _gold_stats(corpora: Optional[Path]) -> dict:
     import os
 
     if corpora:
         os.environ["STANCE_CORPORA"] = str(corpora)
     from training.dataset import load_gold_splits
-    from training.stats import corpus_stats
+    from training.stats import gold_stats
 
     with user_errors(AnnotationError):
-        s = corpus_stats(load_gold_splits())
+        return gold_stats(load_gold_splits())
+
+
+@data_app.command("stats")
+def stats(
+    as_json: bool = typer.Option(False, "--json"),
+    changes: bool = typer.Option(False, "--changes", help="Also list the codebook 1 -> 2 re-review changes per rule."),
+    corpora: Optional[Path] = CorporaOpt,
+) -> None:
+    """Counts per label, split, corpus, year and dyad, from data/annotations/ checked against the corpora."""
+    s = _gold_stats(corpora)
     if as_json:
         echo_json(s)
         return
     typer.echo(f"codebook v{s['codebook']}: {s['statements']} statements from {s['documents']} documents "
-               f"({s['hard']} hard, {s['third_party']} third-party)")
+               f"({s['hard']} hard, {s['third_party']} third-party; {s['new_statements_2000_2023']} new from 2000-2023)")
     typer.echo("labels: " + ", ".join(f"{k} {v}" for k, v in s["labels"].items()))
     for name, sp in s["splits"].items():
         typer.echo(f"  {name:5} {sp['statements']:5} statements {sp['documents']:4} docs  {sp['labels']}")
     for name, c in s["corpora"].items():
-        typer.echo(f"  {name:14} {c['statements']:5} statements {c['documents']:4} docs")
+        typer.echo(f"  {name:18} {c['statements']:5} statements {c['documents']:4} docs  {c['splits']}  "
+                   f"extraction gold {s['extraction_gold_documents'].get(name, 0)} docs")
     typer.echo(f"dyads: {s['distinct_dyads']} distinct; top: " + "; ".join(f"{k} {v}" for k, v in list(s['dyads'].items())[:8]))
-    for a in s["agreement"]:
-        typer.echo(f"agreement {a['file']}: n={a['n']} kappa={a['kappa']:.3f} raw={a['agreement']:.3f}")
+    for name, r in s["agreement_study"].items():
+        typer.echo(f"agreement study {name}: span F1 {r['span_f1']:.3f}, parties {r['speaker_party_agreement']:.3f} / "
+                   f"{r['target_agreement']:.3f}, kappa {r['kappa']} (n={r['label_pairs']})")
+    if changes:
+        ch = s["changes_v1_to_v2"]
+        typer.echo(f"codebook 1 -> 2: {ch['v1_records_kept_or_dropped']} version-1 records re-reviewed")
+        for rule, c in ch["rules"].items():
+            typer.echo(f"  {rule:20} " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())))
+        typer.echo("  relabelled: " + ", ".join(f"{k} {v}" for k, v in sorted(ch["relabel_matrix"].items())))
+
+
+@data_app.command("card")
+def card(out: Path = typer.Option(Path("data/README.md"), "-o", "--out"), corpora: Optional[Path] = CorporaOpt) -> None:
+    """Write the dataset card (counts per label, split, corpus, dyad; changes; agreement; licences)."""
+    from training.stats import dataset_card
+
+    out.write_text(dataset_card(_gold_stats(corpora)))
+    typer.echo(f"wrote {out}")
 
 
 @annotate_app.command("anchor")
@@ -187,34 +265,42 @@ def anchor(
 
 @data_app.command("split")
 def split(corpora: Optional[Path] = CorporaOpt) -> None:
-    """Assign documents not yet in data/splits.json to train/dev/test and freeze them there."""
+    """Assign new documents to train/dev/test, keep near-duplicates and repeated statements in one split, save."""
     import os
 
     if corpora:
         os.environ["STANCE_CORPORA"] = str(corpora)
-    from training.annotations import load_annotations
-    from training.dataset import SPLITS_MANIFEST, assign_new_documents, read_manifest, write_manifest
+    from training.dataset import SPLITS_MANIFEST, load_gold_splits, read_manifest
 
     with user_errors(AnnotationError):
-        frozen = read_manifest()
-        new = assign_new_documents(load_annotations(), frozen)
-    if new:
-        write_manifest({**frozen, **new})
-    typer.echo(f"{SPLITS_MANIFEST}: {len(frozen)} documents kept, {len(new)} added "
-               + str({s: list(new.values()).count(s) for s in ("train", "dev", "test")}))
+        before = read_manifest()
+        load_gold_splits(update_manifest=True, check_leaks=True)
+        after = read_manifest()
+    added = [d for d in after if d not in before]
+    moved = sorted(d for d in before if after.get(d) != before[d])
+    typer.echo(f"{SPLITS_MANIFEST}: {len(before)} documents before, {len(added)} added "
+               + str({s: [after[d] for d in added].count(s) for s in ("train", "dev", "test")})
+               + f", {len(moved)} moved to their near-duplicate's split")
+    for d in moved:
+        typer.echo(f"  moved {d}: {before[d]} -> {after[d]}")
 
 
-@data_app.command("card")
-def card(out: Path = typer.Option(Path("data/README.md"), "-o", "--out"), corpora: Optional[Path] = CorporaOpt) -> None:
-    """Write the dataset card (counts per label, split, corpus and dyad; agreement) from the gold files."""
-    import os
-
-    if corpora:
-        os.environ["STANCE_CORPORA"] = str(corpora)
-    from training.dataset import load_gold_splits
-    from training.stats import corpus_stats, dataset_card
+@annotate_app.command("rereview")
+def rereview(
+    v1: Path = typer.Option(None, help="Frozen version-1 annotation files (default data/v1/annotations)."),
+    decisions: Path = typer.Option(None, help="Re-review decisions (default data/review-v2)."),
+    out: Path = typer.Option(None, help="Where the version-2 files go (default data/annotations)."),
+) -> None:
+    """Rebuild the codebook-2 gold from the frozen version-1 records and the annotators' re-review decisions."""
+    from training.annotations import ANNOTATIONS_DIR
+    from training.review import DECISIONS_DIR, V1_DIR, change_counts, load_decisions, rereview as apply, write_rereview
 
     with user_errors(AnnotationError):
-        text = dataset_card(corpus_stats(load_gold_splits()))
-    out.write_text(text)
-    typer.echo(f"wrote {out}")
+        kept, dropped = apply(v1 or V1_DIR, load_decisions(decisions or DECISIONS_DIR))
+    write_rereview(out or ANNOTATIONS_DIR, kept, dropped)
+    records = [r for recs in kept.values() for r in recs]
+    counts = change_counts(records, dropped)
+    typer.echo(f"{counts['v1_records_kept_or_dropped']} version-1 records re-reviewed: {len(records)} version-2 records "
+               f"in {len(kept)} files, {len(dropped)} dropped")
+    for rule, c in counts["rules"].items():
+        typer.echo(f"  {rule:20} " + ", ".join(f"{k} {v}" for k, v in sorted(c.items())))

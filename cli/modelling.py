@@ -158,7 +158,9 @@ def retrain(
     with user_errors(AnnotationError):
         outcome = run(batches, Registry(models), TrainConfig(epochs=epochs, max_length=max_length), dry_run, limit)
     verdict = "PROMOTE" if outcome["promote"] else "KEEP current"
-    done = " (dry run: nothing promoted)" if dry_run and outcome["promote"] else ""
-    typer.echo(f"{verdict}: {outcome['candidate']} vs {outcome['current']}: {outcome['reason']}{done}")
-    typer.echo(f"frozen test macro-F1 {outcome['test']['macro_f1_a']:.3f} -> {outcome['test']['macro_f1_b']:.3f}; "
-               f"new held-out {outcome['new']['macro_f1_a']:.3f} -> {outcome['new']['macro_f1_b']:.3f}")
+    typer.echo(f"{verdict}: {outcome['candidate']} vs {outcome['current']}: {outcome['reason']}")
+    typer.echo(f"new statements: {outcome['new_statements']['train']} trained on, "
+               f"{outcome['new_statements']['held_out']} held out")
+    if outcome.get("promote_with"):
+        typer.echo(f"dry run: nothing promoted; the candidate is in the registry, to promote it without retraining: "
+                   f"{outcome['promote_with']}")

@@ -91,15 +91,46 @@ def eval_group(
 ) -> None:
     """Evaluate model versions. `stance eval --model V --data test` is short for `stance eval model ...`."""
     if ctx.invoked_subcommand is not None:
+        # Options given before the subcommand (`stance eval --model V model --data test`) apply to it.
+        ctx.obj = {"model": model, "models": models, "backend": backend}
         return
     if data is None:
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
-    eval_model(model, data, out, models, backend, bootstrap)
+    eval_model(None, model, data, out, models, backend, bootstrap)
+
+
+@eval_app.command("loco")
+def loco(
+    out: Path = typer.Option(Path("reports/loco"), "--out", help="Folder for loco.json and loco.md."),
+    corpus: Optional[list[str]] = typer.Option(None, "--corpus", help="Held-out corpora (default: every corpus "
+                                                                       "with at least 300 gold statements)."),
+    epochs: int = typer.Option(3), max_length: int = typer.Option(128),
+    max_train: Optional[int] = typer.Option(None, help="Cap training statements per fold (a seeded sample)."),
+    seed: int = typer.Option(13), bootstrap: int = BootstrapOpt, corpora: Optional[Path] = CorporaOpt,
+) -> None:
+    """Leave-one-corpus-out: train on every corpus but one, test on that one; fine-tuned vs TF-IDF + LR."""
+    import os
+
+    if corpora:
+        os.environ["STANCE_CORPORA"] = str(corpora)
+    from eval.loco import loco_table, run_loco, write_loco
+    from training.annotations import AnnotationError
+    from training.dataset import load_gold_splits, to_items
+    from training.train import TrainConfig
+
+    with user_errors(AnnotationError):
+        splits = {k: to_items(v) for k, v in load_gold_splits().items()}
+        results = run_loco(splits, TrainConfig(epochs=epochs, max_length=max_length, seed=seed), corpus or None,
+                           max_train, bootstrap)
+    write_loco(results, out)
+    typer.echo(loco_table(results), nl=False)
+    typer.echo(f"wrote {out / 'loco.json'} and {out / 'loco.md'}")
 
 
 @eval_app.command("model")
 def eval_model(
+    ctx: typer.Context,
     model: Optional[str] = VersionOpt,
     data: str = DataOpt,
     out: Optional[Path] = OutDirOpt,
@@ -116,6 +147,11 @@ def eval_model(
     from eval.report import write_evaluation_report
     from model.predictor import Predictor
 
+    outer = (ctx.obj if ctx is not None else None) or {}
+    model = model or outer.get("model")
+    models = models or outer.get("models")
+    if backend == "onnx" and outer.get("backend"):
+        backend = outer["backend"]
     with user_errors():
         items = load_eval_items(data)
         metrics = evaluation(Predictor.from_registry(model, backend, models), items, data, bootstrap=bootstrap)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from eval.matching import MIN_OVERLAP, match_spans
+from model.matching import MIN_OVERLAP, match_spans
 
 REUTERS_YEAR = 1987
 

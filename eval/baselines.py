@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from eval.cameo_coder import CameoCoder
-from eval.metrics import classification_metrics, macro_f1
+from model.metrics import classification_metrics, macro_f1
 from model.encoding import encode_text
 from model.schema import LABELS
 
@@ -25,7 +25,7 @@ Items = list[dict]
 
 def joined(items: Items) -> list[str]:
     """The fine-tuned model's input as one string, so every baseline sees the parties too."""
-    return [" | ".join(encode_text(it["text"], it.get("speaker_party"), it.get("target_party"))) for it in items]
+    return [" | ".join(encode_text(it["text"], it.get("speaker_party"), it.get("target_party"), it.get("context"))) for it in items]
 
 
 def gold(items: Items) -> np.ndarray:

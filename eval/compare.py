@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from eval.evaluate import gold_indices
-from eval.metrics import classification_metrics, paired_bootstrap
+from model.metrics import classification_metrics, paired_bootstrap
 
 HEADLINE = ("accuracy", "macro_f1", "ece", "brier")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.inputs import JsonlSource
-from eval.metrics import classification_metrics, reliability_bins
+from model.metrics import classification_metrics, reliability_bins
 from model.schema import LABELS
 
 SPLITS = ("train", "dev", "test")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
 
-STRING_FIELDS = ("speaker", "speaker_party", "target_party")
+STRING_FIELDS = ("speaker", "speaker_party", "target_party", "context")
 COUNT_CHUNK = 1 << 20
 
 

@@ -28,6 +28,7 @@ from functools import lru_cache
 from model.parties import PartyMention, find_party_mentions, resolve_party
 from model.relevance import keep, load_weights, statement_features
 from model.schema import Statement
+from model.sentences import sentence_spans, statement_context
 
 MAX_ARTICLE_CHARS = 2_000_000
 
@@ -557,7 +558,7 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
         statements.append(Statement(
             text=text[start:end], start=start, end=end, kind=kind, speaker=speaker.name,
             speaker_party=speaker.party, target_party=target, cue=cue, sentence=sentence,
-            extra={} if relevance_filter else {"features": features},
+            context=statement_context(text, start, end), extra={} if relevance_filter else {"features": features},
         ))
     return statements
 
@@ -574,25 +575,6 @@ def _where_named(text: str, start: int, end: int, sentence: str, speaker_party: 
 
 # -- speeches ---------------------------------------------------------------------------------
 
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+[\"\u201d\u2019)]*|\n|$)")
-
-
-def _sentences(text: str) -> list[tuple[int, int]]:
-    """Sentence spans for speech text; abbreviations like "Mr." and initials do not end a sentence."""
-    spans, start = [], 0
-    for m in re.finditer(r"(?<=[.!?])[\"\u201d\u2019)]*\s+(?=[A-Z\u201c\"(])|\n+", text):
-        before = text[max(0, m.start() - 5):m.start()]
-        if re.search(r"(?:\b(?:Mr|Mrs|Ms|Dr|St|No|Nos|Art|para|paras|vs|Jr|Sr|U\.S|U\.N|H\.E|[A-Z])\.)$", before):
-            continue
-        end = m.start() + len(m.group(0).rstrip())
-        if text[start:end].strip():
-            spans.append((start, end))
-        start = m.end()
-    if text[start:].strip():
-        spans.append((start, len(text.rstrip())))
-    return spans
-
-
 def _is_name_part(text: str, mention: PartyMention) -> bool:
     """True where a country name is only part of another proper name (the Paris Agreement, Samoa Pathway)."""
     return bool(PROPER_NAME_HEADS.match(text[mention.end:mention.end + 30]))
@@ -600,7 +582,7 @@ def _is_name_part(text: str, mention: PartyMention) -> bool:
 
 def _speech_statements(text: str, speaker_party: str, year: int | None) -> list[Statement]:
     statements = []
-    for s, e in _sentences(text):
+    for s, e in sentence_spans(text):
         s, e = _strip_span(text, s, e)
         sentence = text[s:e]
         others = [m for m in _mentions(sentence, year) if m.party not in (speaker_party, *UN_PARTIES)]
@@ -609,6 +591,6 @@ def _speech_statements(text: str, speaker_party: str, year: int | None) -> list[
         end = e + 1 if e < len(text) and text[e] in ".!?" else e
         statements.append(Statement(
             text=text[s:end], start=s, end=end, kind="direct", speaker=speaker_party, speaker_party=speaker_party,
-            target_party=others[0].party, cue="speech", sentence=text[s:end],
+            target_party=others[0].party, cue="speech", sentence=text[s:end], context=statement_context(text, s, end),
         ))
     return statements

@@ -210,6 +210,8 @@ ZAF|South Africa||South African|Pretoria,Cape Town
 ZMB|Zambia||Zambian|Lusaka
 ZWE|Zimbabwe||Zimbabwean|Harare
 HKG|Hong Kong|||
+XKX|Kosovo||Kosovar|Pristina
+ESH|Western Sahara|Sahrawi Arab Democratic Republic|Sahrawi|
 """
 
 # Blocs and organisations: canonical name | other names | adjectives
@@ -217,8 +219,8 @@ _ORGANISATIONS = """\
 European Union|EU,E.U.,European Commission,European Council,Brussels,the bloc,the Commission|European
 European Community|EC,E.C.,EEC,European Economic Community,European Communities,Common Market|
 NATO|North Atlantic Treaty Organization,Atlantic Alliance|
-United Nations|UN,U.N.,Security Council,General Assembly,Secretary-General|
-G7|Group of Seven,G-7,Group of Five,G-5,Group of Six,G-6,Louvre accord,Louvre agreement|
+United Nations|UN,U.N.,Security Council,General Assembly,Secretary-General,UNESCO,UNHCR,UNRWA,UNICEF,UNDP,World Food Programme,WFP,Food and Agriculture Organization,FAO,International Labour Organization,ILO,World Health Organization,WHO|
+G7|Group of Seven,G-7,Group of Five,G-5,G5,Group of Six,G-6,Louvre accord,Louvre agreement|
 OPEC|Organisation of Petroleum Exporting Countries,Organization of Petroleum Exporting Countries|
 GATT|General Agreement on Tariffs and Trade|
 World Trade Organization|WTO|
@@ -237,6 +239,69 @@ Arab League|League of Arab States|
 International Atomic Energy Agency|IAEA|
 Organization of American States|OAS|
 Gulf Cooperation Council|GCC|
+OSCE|Organization for Security and Co-operation in Europe,Organisation for Security and Co-operation in Europe|
+CSTO|Collective Security Treaty Organisation,Collective Security Treaty Organization|
+CIS|Commonwealth of Independent States|
+Eurasian Economic Union|EAEU,Eurasian Economic Community,EurAsEC|
+SCO|Shanghai Cooperation Organisation,Shanghai Cooperation Organization|
+BRICS||
+G20|Group of Twenty,G-20|
+Council of Europe||
+Hamas||
+Taliban|the Taliban|
+Hezbollah|Hizbollah,Hizballah|
+Houthis|Houthi,Ansar Allah|
+ISIL|ISIS,Islamic State,Daesh,IS|
+Al-Qaeda|al-Qaeda,Al Qaeda|
+Kurdish forces|Syrian Democratic Forces,SDF,YPG|
+PKK|Kurdistan Workers' Party|
+Boko Haram||
+Al-Shabaab|al-Shabaab,Al Shabaab|
+Libyan National Army|LNA|
+TPLF|Tigray People's Liberation Front|
+International Committee of the Red Cross|ICRC,Red Cross|
+Interpol|INTERPOL|
+European Bank for Reconstruction and Development|EBRD|
+Syrian opposition||
+Venezuelan opposition||
+APEC|Asia-Pacific Economic Cooperation|
+East African Community|EAC|
+Caribbean Community|CARICOM|
+Non-Aligned Movement|NAM|
+Commonwealth|Commonwealth of Nations|
+G5 Sahel|G-5 Sahel|
+Pacific Islands Forum||
+Pacific Islands Development Forum||
+OAPEC|Organization of Arab Petroleum Exporting Countries|
+Group of 77|G77,G-77|
+Community of Portuguese-speaking Countries|CPLP|
+MERCOSUR|Mercosur,Mercosul|
+ALBA|Bolivarian Alliance for the Peoples of Our America|
+CELAC|Community of Latin American and Caribbean States|
+UNASUR|Union of South American Nations|
+Melanesian Spearhead Group||
+Southern African Development Community|SADC|
+ECOWAS|Economic Community of West African States|
+International Criminal Court|ICC|
+International Sugar Organization||
+Petrocaribe|PetroCaribe|
+Lake Chad Basin Commission||
+Alliance of Small Island States|AOSIS|
+Central American Integration System|SICA|
+African Development Bank||
+European Free Trade Association|EFTA|
+Pacific Alliance||
+Intergovernmental Authority on Development|IGAD|
+Organization of Islamic Cooperation|OIC,Organisation of Islamic Cooperation|
+South Asian Association for Regional Cooperation|SAARC|
+Indian Ocean Commission||
+Asian Development Bank|ADB|
+Inter-American Development Bank|IDB,IADB,Inter American Development Bank|
+Group of 24|G24,G-24|
+International Conference on the Great Lakes Region|ICGLR|
+African, Caribbean and Pacific Group|ACP|
+Donetsk People's Republic|DPR,DNR|
+Luhansk People's Republic|LPR,LNR,Lugansk People's Republic|
 """
 
 ISO3: dict[str, str] = {}
@@ -261,6 +326,8 @@ for _line in _ORGANISATIONS.strip().split("\n"):
 # Cold War states of the 1987 wire copy; resolve_party picks them by year where a name is shared.
 _register("Soviet Union", ["Soviet Union", "USSR", "U.S.S.R.", "Soviet", "Soviets"])
 _register("East Germany", ["East Germany", "East German", "GDR"])
+# West Germany is a party of its own in the 1987 wire copy, not a spelling of Germany.
+_ALIASES.update({"west germany": "West Germany", "west german": "West Germany", "federal republic of germany": "West Germany", "frg": "West Germany"})
 _BEFORE = {  # name -> (party before the year, year)
     "moscow": ("Soviet Union", 1992), "kremlin": ("Soviet Union", 1992),
     "bonn": ("West Germany", 1991), "west germany": ("West Germany", 1991), "west german": ("West Germany", 1991),
@@ -271,7 +338,7 @@ _BEFORE = {  # name -> (party before the year, year)
 }
 
 # Adjectives too loose to mark a party when found alone in running text.
-_NOT_MENTIONS = {"european", "korean", "the commission", "us"}
+_NOT_MENTIONS = {"european", "korean", "the commission", "us", "is"}
 
 @dataclass(frozen=True)
 class PartyMention:
@@ -279,6 +346,16 @@ class PartyMention:
     start: int
     end: int
     surface: str
+
+
+def is_canonical(name: str) -> bool:
+    """Whether ``name`` is a party's canonical spelling (what records and the model's inputs use)."""
+    return bool(name) and resolve_party(name) == name
+
+
+def canonical_party(name: str, year: int | None = None) -> str:
+    """The canonical spelling of a party name ("EU" -> "European Union"); an unknown name comes back as is."""
+    return resolve_party(name, year) or name if name else name
 
 
 def resolve_party(name: str, year: int | None = None) -> str | None:

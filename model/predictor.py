@@ -77,7 +77,7 @@ class Predictor:
 
         model_file = path / self.onnx_file()
         if not model_file.is_file():
-            raise RegistryError(f"{path}: no ONNX model at {self.onnx_file()} (export it with `stance export`)")
+            raise RegistryError(f"{path}: no ONNX model at {self.onnx_file()} (the version is incomplete: retrain it with `stance train`)")
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or min(2, os.cpu_count() or 1)
         opts.inter_op_num_threads = 1

@@ -6,9 +6,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Literal
 
 LABELS: tuple[str, ...] = ("cooperative", "confrontational", "conditional")
-"""Codebook version 1 labels, in the model's output order. Changing this breaks every model version."""
+"""Codebook labels (unchanged in version 2), in the model's output order. Changing this breaks every model version."""
 
-CODEBOOK_VERSION = 1
+CODEBOOK_VERSION = 2
 
 Kind = Literal["direct", "reported"]
 
@@ -18,8 +18,9 @@ class Statement:
     """One attributed statement in an article: what was said, by whom, for whom, toward whom.
 
     ``start``/``end`` are character offsets of the statement's own words in the article
-    text; ``sentence`` is the enclosing sentence (or sentences, for a long quotation).
-    An empty ``speaker_party`` marks a third party (analyst, company, academic).
+    text; ``sentence`` is the enclosing sentence (or sentences, for a long quotation), and
+    ``context`` the previous sentence plus that one (``model.sentences.statement_context``), which
+    the stance model reads beside the statement. An empty ``speaker_party`` marks a third party (analyst, company, academic).
     """
 
     text: str
@@ -31,6 +32,7 @@ class Statement:
     target_party: str
     cue: str
     sentence: str = ""
+    context: str = ""
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

@@ -38,7 +38,8 @@ def warm_up() -> None:
 
 
 def scoring_items(statements: list[Statement]) -> list[dict]:
-    return [{"text": s.text, "speaker_party": s.speaker_party, "target_party": s.target_party} for s in statements]
+    return [{"text": s.text, "speaker_party": s.speaker_party, "target_party": s.target_party, "context": s.context}
+            for s in statements]
 
 
 def analyzed(statements: list[Statement], predictions: list[Prediction]) -> list[dict]:

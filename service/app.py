@@ -86,7 +86,7 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
             if len(s.text) > limits.max_statement_chars:
                 raise ServiceError(413, "too_large", f"statements.{i}.text has {len(s.text)} characters; at most "
                                                      f"{limits.max_statement_chars}")
-        items = [s.model_dump(include={"text", "speaker_party", "target_party"}) for s in statements]
+        items = [s.model_dump(include={"text", "speaker_party", "target_party", "context"}) for s in statements]
         scored = await within_deadline(batcher.score(items))
         return {"model_version": scored.version, "results": [
             {"id": s.id, "label": p.label, "probs": p.probs, "model_version": scored.version}

@@ -19,7 +19,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from model.encoding import encode_text
+from model.encoding import party_header
 from model.predictor import Prediction, Predictor
 from service.errors import ServiceError
 from service.limits import Limits
@@ -61,7 +61,7 @@ def party_header_problem(predictor: Predictor, items: list[dict]) -> str | None:
     input would make the tokenizer fail for the whole batch; such a request is refused alone.
     """
     budget = predictor.max_length // 2
-    headers = sorted({encode_text("", it.get("speaker_party"), it.get("target_party"))[0] for it in items})
+    headers = sorted({party_header(it.get("speaker_party"), it.get("target_party")) for it in items})
     lengths = predictor.tokenizer(headers, add_special_tokens=False)["input_ids"]
     for header, ids in zip(headers, lengths):
         if len(ids) > budget:

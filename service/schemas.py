@@ -50,6 +50,8 @@ class StatementIn(RequestModel):
     speaker_party: Party | None = Field(None, description="Party the speaker speaks for; empty or null if unknown.")
     target_party: Party | None = Field(None, description="Party the statement is directed at; empty or null "
                                                          "if unknown.")
+    context: str | None = Field(None, max_length=2000, description="The sentence holding the statement and the one "
+                                "before it, if known: the label can hang on them (\"... unless\").")
 
 
 class ScoreRequest(RequestModel):

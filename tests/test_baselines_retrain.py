@@ -44,11 +44,20 @@ def test_retrain_decision_both_ways():
     worse = y.copy()
     worse[:20] = (worse[:20] + 1) % 3
     promote = decide(y, worse, good, y, worse, good, rounds=200)
-    assert promote.promote and promote.test["delta"] > 0
+    assert promote.promote and promote.test["delta"] > 0 and promote.new["delta_ci95"][0] > 0
+    assert "gold test macro-F1" in promote.reason and "n=60" in promote.reason
     keep_test = decide(y, good, worse, y, worse, good, rounds=200)
-    assert not keep_test.promote and "frozen test" in keep_test.reason
+    assert not keep_test.promote and "may be worse on the gold test" in keep_test.reason
     keep_new = decide(y, good, good, y, good, worse, rounds=200)
-    assert not keep_new.promote and "no gain" in keep_new.reason
+    assert not keep_new.promote and "no clear gain" in keep_new.reason
+    # A point gain whose interval reaches 0 does not promote: one changed statement out of 60.
+    slight = good.copy()
+    slight[0] = (slight[0] + 1) % 3
+    unclear = decide(y, good, good, y, slight, good, rounds=200)
+    assert unclear.new["delta"] > 0 and unclear.new["delta_ci95"][0] <= 0 and not unclear.promote
+    # Seven held-out statements: too few to tell, said plainly with about how many would do.
+    few = decide(y, good, good, y[:7], worse[:7], good[:7], rounds=200)
+    assert not few.promote and few.reason.startswith("too few held-out statements to tell: 7 held out, need about ")
 
 
 @pytest.mark.slow
@@ -58,7 +67,7 @@ def test_retrain_end_to_end_dry_run(models_copy, tmp_path):
     before = reg.current_name()
     out = run_stance("retrain", str(batch), "--dry-run", "--models", str(models_copy), "--epochs", "1",
                      "--max-length", "64", "--limit", "40").stdout
-    assert ("PROMOTE" in out or "KEEP current" in out) and "frozen test macro-F1" in out
+    assert ("PROMOTE" in out or "KEEP current" in out) and "gold test macro-F1" in out and "held out" in out
     assert reg.current_name() == before                      # dry run: nothing promoted
     log = [json.loads(line) for line in (models_copy / "retrain.jsonl").read_text().splitlines()]
     assert log[-1]["dry_run"] and log[-1]["candidate"] in reg.list_versions()

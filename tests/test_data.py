@@ -139,13 +139,22 @@ def test_cohen_kappa_by_hand():
     assert cohen_kappa(a, b) == pytest.approx(0.8)
 
 
-def test_data_stats_reports_counts():
-    out = run_stance("data", "stats", "--json").stdout
-    stats = json.loads(out)
-    assert stats["statements"] == sum(stats["labels"].values()) >= 2500
+def test_data_stats_reports_gold_v2_counts(tmp_path):
+    """The corpus issue's targets, on the real gold: codebook 2, size, labels, modern sources, agreement."""
+    stats = json.loads(run_stance("data", "stats", "--json").stdout)
+    assert stats["codebook"] == 2
+    assert stats["statements"] == sum(stats["labels"].values()) >= 10_000
+    assert stats["labels"]["conditional"] >= 2_000 and stats["labels"]["confrontational"] >= 2_500
+    assert stats["new_statements_2000_2023"] >= 6_000
+    assert stats["corpora"]["kremlin_en"]["statements"] >= 1_500
     assert set(stats["splits"]) == {"train", "dev", "test"}
-    assert {"reuters21578", "ungd"} <= set(stats["corpora"])
-    assert stats["agreement"] and all(a["n"] > 0 for a in stats["agreement"])
+    assert stats["changes_v1_to_v2"]["v1_records_kept_or_dropped"] == 3994      # every v1 record re-reviewed
+    study = stats["agreement_study"]
+    assert study["all"]["documents"] >= 24 and study["all"]["kappa"] is not None
+    card = tmp_path / "card.md"
+    run_stance("data", "card", "-o", str(card))
+    text = card.read_text()
+    assert "CC BY 4.0" in text and "Wikinews" in text and "step0-market" in text and "span F1" in text
 
 
 def test_span_hash_ignores_whitespace_only():

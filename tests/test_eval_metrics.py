@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from eval.compare import compare_versions, largest_errors
-from eval.matching import match_spans
-from eval.metrics import classification_metrics, paired_bootstrap
+from model.matching import match_spans
+from model.metrics import classification_metrics, paired_bootstrap
 
 LABELS = ["cooperative", "confrontational", "conditional"]
 

@@ -137,6 +137,34 @@ def add_batch(path: Path, name: str, corpora: CorpusCache, folder: Path = ANNOTA
     return dest
 
 
+def register_documents(docs: Path, batch: str, annotator: str, corpus: str | None = None,
+                       listing: Path = ANNOTATIONS_DIR.parent / "annotated_documents.jsonl",
+                       log: Path = ANNOTATIONS_DIR.parent / "annotation_log.jsonl") -> int:
+    """Add the documents a batch annotated exhaustively (those with no statement too) to the extraction
+    gold listing, and the batch's effort (documents, statements, hours from the annotator's log) to the log.
+
+    ``docs`` lines: ``{corpus, doc_id, statements, started, finished}``; only ``corpus`` is kept when given.
+    """
+    from datetime import datetime
+
+    listed = {(r["corpus"], str(r["doc_id"])) for _, r, _ in read_jsonl(listing) if r} if listing.is_file() else set()
+    rows = [r for _, r, err in read_jsonl(docs) if r and (corpus is None or r["corpus"] == corpus)]
+    new = [r for r in rows if (r["corpus"], str(r["doc_id"])) not in listed]
+    seconds = 0.0
+    for r in rows:
+        if r.get("started") and r.get("finished"):
+            start, end = (datetime.fromisoformat(r[k].replace("Z", "+00:00")) for k in ("started", "finished"))
+            seconds += max(0.0, (end - start).total_seconds())
+    with listing.open("a", encoding="utf-8") as f:
+        for r in new:
+            f.write(json.dumps({"corpus": r["corpus"], "doc_id": str(r["doc_id"]), "batch": batch}) + "\n")
+    with log.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"batch": batch, "annotator": annotator, "corpus": corpus or ",".join(sorted({r["corpus"] for r in rows})),
+                            "documents": len(rows), "statements": sum(int(r.get("statements", 0)) for r in rows),
+                            "hours": round(seconds / 3600, 2)}) + "\n")
+    return len(new)
+
+
 def cohen_kappa(a: list[str], b: list[str], labels: Iterable[str] = LABELS) -> float:
     labels = list(labels)
     n = len(a)

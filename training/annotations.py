@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from model.parties import canonical_party, is_canonical
 from model.schema import CODEBOOK_VERSION, LABELS
+from model.sentences import statement_context
 from training.corpora import Corpus, open_corpus
 
 ANNOTATIONS_DIR = Path(__file__).resolve().parents[1] / "data" / "annotations"
@@ -80,6 +82,11 @@ def record_problems(rec: dict, require_label: bool = True) -> list[str]:
         problems.append("target_party is empty")
     if rec.get("speaker_party") and rec.get("speaker_party") == rec.get("target_party"):
         problems.append("target_party equals speaker_party")
+    for key in ("speaker_party", "target_party"):
+        name = str(rec.get(key) or "").strip()
+        if name and not is_canonical(name):
+            hint = f"write {canonical_party(name)!r}" if canonical_party(name) != name else "add it to model/parties.py"
+            problems.append(f"{key} {name!r} is not a known party's canonical name ({hint})")
     if "hard" in rec and not isinstance(rec["hard"], bool):
         problems.append("hard must be true or false")
     return problems
@@ -131,8 +138,9 @@ def load_annotations(paths: Iterable[Path] | None = None, corpora: CorpusCache |
             problems = record_problems(rec) or ([p] if (p := check_span(rec, corpora)) else [])
             if problems:
                 raise AnnotationError(f"{where}: " + "; ".join(problems))
-            text = corpora.text(rec["corpus"], rec["doc_id"])[rec["start"]:rec["end"]]
-            out.append({**rec, "text": " ".join(text.split()), "source": str(where)})
+            doc_text = corpora.text(rec["corpus"], rec["doc_id"])
+            out.append({**rec, "text": " ".join(doc_text[rec["start"]:rec["end"]].split()),
+                        "context": statement_context(doc_text, rec["start"], rec["end"]), "source": str(where)})
     return out
 
 
@@ -142,8 +150,12 @@ def annotated_documents(path: Path = ANNOTATED_DOCUMENTS) -> list[tuple[str, str
 
 
 def record_key(rec: dict) -> tuple:
-    """Identity of a statement: the same span in the same document is the same statement."""
-    return rec["corpus"], str(rec["doc_id"]), rec["start"], rec["end"]
+    """Identity of a statement: the same span in the same document toward the same party.
+
+    Codebook version 2 asks for one record per party when one statement targets several
+    ("we call on Armenia and Azerbaijan to ..."), so the target is part of the identity.
+    """
+    return rec["corpus"], str(rec["doc_id"]), rec["start"], rec["end"], rec.get("target_party") or ""
 
 
 _QUOTE_CHARS = {"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"}
@@ -193,8 +205,8 @@ def anchor_record(rec: dict, corpora: CorpusCache, annotator: str) -> dict:
     out = {
         "corpus": rec["corpus"], "doc_id": str(rec["doc_id"]), "start": start, "end": end,
         "span_hash": span_hash(text[start:end]), "kind": rec.get("kind", "reported"),
-        "speaker": rec.get("speaker", ""), "speaker_party": rec.get("speaker_party", ""),
-        "target_party": rec.get("target_party", ""), "label": rec.get("label"),
+        "speaker": rec.get("speaker", ""), "speaker_party": canonical_party(rec.get("speaker_party", "")),
+        "target_party": canonical_party(rec.get("target_party", "")), "label": rec.get("label"),
         "hard": bool(rec.get("hard", False)), "annotator": rec.get("annotator", annotator), "codebook": CODEBOOK_VERSION,
     }
     return out

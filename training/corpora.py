@@ -180,6 +180,96 @@ class UNGDCorpus(_IndexedCorpus):
         return docs
 
 
+def clean_paragraphs(raw: str) -> str:
+    """Web text as one paragraph a line: spaces (incl. no-break) collapsed, blank lines dropped."""
+    lines = (re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in raw.replace("\r", "").split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _unique_id(doc_id: str, taken: dict) -> str:
+    """Ids repeat in some exports (the same address posted twice): the later copies get -2, -3, ..."""
+    if doc_id not in taken:
+        return doc_id
+    n = 2
+    while f"{doc_id}-{n}" in taken:
+        n += 1
+    return f"{doc_id}-{n}"
+
+
+class KremlinCorpus(_IndexedCorpus):
+    """kremlin.ru English news 1999-2020 (CC BY 4.0); ``doc_id`` is the site's id, text the article body."""
+
+    name = "kremlin_en"
+
+    def __init__(self, root: Path):
+        self.path = Path(root) / "kremlin_en" / "kremlin_en.jsonl"
+
+    def _load(self) -> dict[str, Document]:
+        docs: dict[str, Document] = {}
+        for row in _jsonl_rows(self.path):
+            doc_id = _unique_id(str(row["id"]), docs)
+            docs[doc_id] = Document(self.name, doc_id, clean_paragraphs(row["text"]), row.get("title", ""),
+                                    row.get("date", ""), (), {"url": row.get("url", "")})
+        return docs
+
+
+class UAAddressesCorpus(_IndexedCorpus):
+    """Ukrainian official video addresses, Feb-May 2022 (CC0); every speaker speaks for Ukraine."""
+
+    name = "ua_addresses_2022"
+
+    def __init__(self, root: Path):
+        self.path = Path(root) / "ua_addresses_2022" / "ua_addresses_2022.jsonl"
+
+    def _load(self) -> dict[str, Document]:
+        docs: dict[str, Document] = {}
+        for row in _jsonl_rows(self.path):
+            doc_id = _unique_id(str(row["id"]), docs)
+            docs[doc_id] = Document(
+                self.name, doc_id, clean_paragraphs(row["text"]), row.get("title", ""), row.get("date", ""),
+                ("Ukraine",), {"url": row.get("url", ""), "speaker": row.get("speaker", ""), "speaker_party": "Ukraine"},
+            )
+        return docs
+
+
+class WikinewsCorpus(_IndexedCorpus):
+    """English Wikinews 2019 - March 2021 (CC BY 2.5); ``doc_id`` is the article's URL slug.
+
+    The text keeps Wikinews' first line (the publication date): it is the article's dateline.
+    """
+
+    name = "wikinews_2019_2021"
+
+    def __init__(self, root: Path):
+        self.folder = Path(root) / "wikinews_2019_2021"
+
+    def _load(self) -> dict[str, Document]:
+        import csv
+
+        if not self.folder.is_dir():
+            raise FileNotFoundError(f"Wikinews folder not found: {self.folder}")
+        csv.field_size_limit(1 << 30)
+        docs: dict[str, Document] = {}
+        for path in sorted(self.folder.glob("wikinews_*.csv")):
+            with path.open(encoding="utf-8", newline="") as f:
+                for row in csv.DictReader(f):
+                    doc_id = _unique_id(row["url"].rstrip("/").rsplit("/", 1)[-1], docs)
+                    docs[doc_id] = Document(self.name, doc_id, clean_paragraphs(row["text"]), row.get("title", ""),
+                                            row.get("date", ""), (), {"url": row["url"]})
+        return docs
+
+
+def _jsonl_rows(path: Path) -> Iterator[dict]:
+    import json
+
+    if not path.is_file():
+        raise FileNotFoundError(f"corpus file not found: {path}")
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
 class FolderCorpus(_IndexedCorpus):
     """A folder of UTF-8 ``.txt`` articles (a new summit's coverage); ``doc_id`` is the file stem."""
 
@@ -206,18 +296,23 @@ def country_name(iso3: str) -> str:
 
 
 SEED = "seed"
+CORPUS_NAMES = ("reuters21578", "ungd", "kremlin_en", "ua_addresses_2022", "wikinews_2019_2021", SEED)
 
 
 def open_corpus(name: str, root: str | Path | None = None) -> Corpus:
-    """A corpus by name (``reuters21578``, ``ungd``, ``seed``) or by path to a folder of ``.txt`` files."""
+    """A corpus by name (``reuters21578``, ``ungd``, ``kremlin_en``, ``ua_addresses_2022``,
+    ``wikinews_2019_2021``, ``seed``) or by path to a folder of ``.txt`` files."""
     base = corpora_root(root)
     if name == ReutersCorpus.name:
         return ReutersCorpus(base)
     if name == UNGDCorpus.name:
         return UNGDCorpus(base)
+    for reader in (KremlinCorpus, UAAddressesCorpus, WikinewsCorpus):
+        if name == reader.name:
+            return reader(base)
     if name == SEED:
         return FolderCorpus(base.parent / "seed", SEED)
     for folder in (Path(name), base / name):
         if folder.is_dir():
             return FolderCorpus(folder)
-    raise FileNotFoundError(f"unknown corpus {name!r}: not reuters21578, ungd, or a folder (looked in {base})")
+    raise FileNotFoundError(f"unknown corpus {name!r}: not one of {', '.join(CORPUS_NAMES)} or a folder (looked in {base})")

@@ -2,8 +2,11 @@
 
 Splits are by document (no document in two splits) and stratified by each document's
 majority label within its corpus. The manifest records every document's split; documents
-already in it never move, so adding annotations never changes an existing test item. Only
-new documents are assigned, with the same stratified procedure.
+already in it stay, so adding annotations does not reshuffle the test set. New documents are
+assigned with the same stratified procedure. One exception keeps the splits honest: documents
+that are near-duplicates of each other (wire copy re-filed under a new id) or that hold the
+same statement text always share one split (``leakage_groups``), and ``stance data split``
+moves an existing document when that requires it.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from model.schema import LABELS
-from training.annotations import load_annotations
+from training.annotations import CorpusCache, annotated_documents, load_annotations
 
 SPLITS_MANIFEST = Path(__file__).resolve().parents[1] / "data" / "splits.json"
 RATIOS = {"train": 0.7, "dev": 0.15, "test": 0.15}
@@ -47,17 +51,10 @@ def assign_new_documents(records: list[dict], frozen: dict[str, str], seed: int 
             strata[(corpus_of[d], _majority_label(labs))].append(d)
     rng = random.Random(seed)
     counts = Counter(frozen.values())
-    twin_of = _near_duplicates(records)
     for key in sorted(strata):
         docs = strata[key]
         rng.shuffle(docs)
         for d in docs:
-            twin = twin_of.get(d)
-            if twin in frozen or twin in assigned:
-                # Wire copy repeats stories under new ids: a near-duplicate follows its twin's split.
-                assigned[d] = frozen.get(twin) or assigned[twin]
-                counts[assigned[d]] += 1
-                continue
             # Give each document to the split furthest below its target share: stable and balanced.
             total = sum(counts.values()) + 1
             split = min(RATIOS, key=lambda s: (counts[s] + 1) / total - RATIOS[s])
@@ -66,22 +63,79 @@ def assign_new_documents(records: list[dict], frozen: dict[str, str], seed: int 
     return assigned
 
 
-def _near_duplicates(records: list[dict]) -> dict[str, str]:
-    """document -> an earlier document sharing at least half of its statement spans (by text hash)."""
-    spans: dict[str, set[str]] = defaultdict(set)
-    for r in records:
-        spans[doc_key(r)].add(r["span_hash"])
+DOCUMENT_SHINGLE = 5  # words per shingle when comparing whole documents
+STATEMENT_SHINGLE = 3  # and when comparing statements, which are short
+NEAR_DUPLICATE_SHARE = 0.5  # documents sharing half of the smaller one's shingles are one story
+STATEMENT_SHARE = 0.6  # statements sharing 60% of the shorter one's shingles are one quotation (typos, re-edits)
+STATEMENT_MIN_WORDS = 10  # shorter statements are formulaic ("we stand with Ukraine") and may repeat honestly
+
+
+def shingles(text: str, k: int) -> set[str]:
+    """The text's k-word shingles (lower-cased words)."""
+    words = re.findall(r"\w+", text.lower())
+    return {" ".join(words[i:i + k]) for i in range(max(1, len(words) - k + 1))} if words else set()
+
+
+def normalised_statement(text: str) -> str:
+    """A statement's words only, lower-cased: the same quotation in two stories compares equal."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _overlapping(items: dict, share: float) -> list[tuple]:
+    """Pairs of keys whose shingle sets share at least ``share`` of the smaller set (an inverted index)."""
+    index: dict[str, list] = defaultdict(list)
+    pairs = []
+    for key in sorted(items, key=str):
+        hits = Counter(other for sh in items[key] for other in index.get(sh, ()))
+        pairs += [(key, other) for other, n in hits.items() if n >= share * min(len(items[key]), len(items[other]))]
+        for sh in items[key]:
+            index[sh].append(key)
+    return pairs
+
+
+def leakage_groups(records: list[dict], texts: dict[str, str]) -> list[set[str]]:
+    """Documents that must share a split, closed transitively: near-duplicate documents, and documents
+    holding the same statement (equal normalised text, or a long statement re-filed with small edits)."""
+    parent = {d: d for d in texts} | {doc_key(r): doc_key(r) for r in records}
+
+    def find(d: str) -> str:
+        while parent[d] != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    for a, b in _overlapping({d: shingles(t, DOCUMENT_SHINGLE) for d, t in texts.items()}, NEAR_DUPLICATE_SHARE):
+        parent[find(a)] = find(b)
     owner: dict[str, str] = {}
-    twins = {}
-    for d in sorted(spans):
-        hits = Counter(owner[h] for h in spans[d] if h in owner)
-        if hits:
-            other, shared = hits.most_common(1)[0]
-            if shared * 2 >= len(spans[d]):
-                twins[d] = other
-        for h in spans[d]:
-            owner.setdefault(h, d)
-    return twins
+    for r in records:
+        parent[find(owner.setdefault(normalised_statement(r["text"]), doc_key(r)))] = find(doc_key(r))
+    long_statements = {i: shingles(r["text"], STATEMENT_SHINGLE) for i, r in enumerate(records)
+                       if len(r["text"].split()) >= STATEMENT_MIN_WORDS}
+    for i, j in _overlapping(long_statements, STATEMENT_SHARE):
+        parent[find(doc_key(records[i]))] = find(doc_key(records[j]))
+    groups: dict[str, set[str]] = defaultdict(set)
+    for d in parent:
+        groups[find(d)].add(d)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+_TIE_ORDER = ("test", "dev", "train")  # a tied group keeps the evaluation side, so test items rarely move
+
+
+def resolve_leaks(assignment: dict[str, str], groups: list[set[str]], weight: Counter) -> dict[str, str]:
+    """Moves that put every group in one split: the split holding most of the group's statements."""
+    moves = {}
+    for group in groups:
+        splits = {assignment[d] for d in group if d in assignment}
+        if len(splits) < 2:
+            continue
+        share = Counter()
+        for d in group:
+            if d in assignment:
+                share[assignment[d]] += weight[d] or 1
+        target = max(share, key=lambda s: (share[s], -_TIE_ORDER.index(s)))
+        moves.update({d: target for d in group if d in assignment and assignment[d] != target})
+    return moves
 
 
 def hash_share(key: str) -> float:
@@ -104,18 +158,30 @@ def read_manifest(path: Path = SPLITS_MANIFEST) -> dict[str, str]:
 
 
 def write_manifest(documents: dict[str, str], path: Path = SPLITS_MANIFEST) -> None:
-    body = {"about": "document -> split; frozen: existing entries never change (training/dataset.py)",
+    body = {"about": "document -> split; frozen: an entry changes only to keep near-duplicate documents and repeated statement texts in one split (training/dataset.py)",
             "documents": dict(sorted(documents.items()))}
     path.write_text(json.dumps(body, indent=1) + "\n")
 
 
-def split_records(records: list[dict], manifest_path: Path = SPLITS_MANIFEST, update: bool = False) -> dict[str, list[dict]]:
-    """Records grouped by split; documents missing from the manifest are assigned (and saved if ``update``)."""
+def split_records(records: list[dict], manifest_path: Path = SPLITS_MANIFEST, update: bool = False,
+                  texts: dict[str, str] | None = None) -> dict[str, list[dict]]:
+    """Records grouped by split; documents missing from the manifest are assigned (and saved if ``update``).
+
+    With ``texts`` (document key -> text), near-duplicate documents and documents sharing a statement
+    text are moved into one split first (``leakage_groups``), and the moves are saved with the rest.
+    """
     frozen = read_manifest(manifest_path)
     new = assign_new_documents(records, frozen)
-    if new and update:
-        write_manifest({**frozen, **new}, manifest_path)
     assignment = {**frozen, **new}
+    if texts is not None:
+        # Annotated documents with no statement are in the manifest too (extraction gold), by a stable hash.
+        new.update({d: document_split(d, {}) for d in texts if d not in assignment})
+        assignment.update(new)
+        moves = resolve_leaks(assignment, leakage_groups(records, texts), Counter(doc_key(r) for r in records))
+        assignment.update(moves)
+        new.update(moves)
+    if new and update:
+        write_manifest(assignment, manifest_path)
     splits: dict[str, list[dict]] = {s: [] for s in RATIOS}
     for r in records:
         splits[assignment[doc_key(r)]].append(r)
@@ -135,6 +201,7 @@ def to_items(records: list[dict]) -> list[dict]:
     """The fields the model trains on, plus provenance for error analysis."""
     return [
         {"text": r["text"], "speaker_party": r["speaker_party"], "target_party": r["target_party"], "label": r["label"],
+         "context": r.get("context", ""),
          "speaker": r.get("speaker", ""), "id": f"{doc_key(r)}:{r['start']}-{r['end']}", "corpus": r["corpus"]}
         for r in records
     ]
@@ -152,6 +219,19 @@ def build_dataset_dict(splits: dict[str, list[dict]]):
     return DatasetDict(dd)
 
 
-def load_gold_splits(update_manifest: bool = False) -> dict[str, list[dict]]:
-    """Gold annotations from the repository, checked against the corpora and split by the manifest."""
-    return split_records(load_annotations(), update=update_manifest)
+def load_gold_splits(update_manifest: bool = False, check_leaks: bool = False) -> dict[str, list[dict]]:
+    """Gold annotations from the repository, checked against the corpora and split by the manifest.
+
+    ``check_leaks`` reads every annotated document to keep near-duplicates together (``stance data
+    split`` does it and saves the result; training reads the saved manifest).
+    """
+    cache = CorpusCache()
+    records = load_annotations(corpora=cache)
+    texts = document_texts(records, cache) if check_leaks else None
+    return split_records(records, update=update_manifest, texts=texts)
+
+
+def document_texts(records: list[dict], cache: CorpusCache) -> dict[str, str]:
+    """Text of every document with a gold statement or listed as exhaustively annotated."""
+    keys = {(r["corpus"], str(r["doc_id"])) for r in records} | set(annotated_documents())
+    return {f"{c}/{d}": cache.text(c, d) for c, d in sorted(keys)}
