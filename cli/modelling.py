@@ -22,8 +22,9 @@ def register(app: typer.Typer) -> None:
 def train(
     models: Optional[Path] = ModelsOpt,
     corpora: Optional[Path] = CorporaOpt,
-    epochs: int = typer.Option(4, help="Training epochs (best dev epoch is kept)."),
-    max_length: int = typer.Option(128, help="Token limit for party header + statement."),
+    epochs: int = typer.Option(2, help="Training epochs (best dev epoch is kept)."),
+    max_length: int = typer.Option(96, help="Token limit for party header + statement + context."),
+    context_dropout: float = typer.Option(0.3, help="Share of training statements shown without their context."),
     learning_rate: float = typer.Option(6e-5),
     seed: int = typer.Option(13),
     silver_epochs: int = typer.Option(0, help="Pre-train this many epochs on silver labels first (off by default)."),
@@ -49,7 +50,7 @@ def train(
             splits = {k: v[:limit] for k, v in splits.items()}
         items = {k: to_items(v) for k, v in splits.items()}
         cfg = TrainConfig(epochs=epochs, max_length=max_length, learning_rate=learning_rate, seed=seed,
-                          silver_epochs=silver_epochs, threads=threads)
+                          silver_epochs=silver_epochs, threads=threads, context_dropout=context_dropout)
         registry = Registry(models)
         typer.echo(f"training on {len(items['train'])} statements (dev {len(items['dev'])}, test {len(items['test'])})")
         version = train_model(items, cfg, registry, fingerprint(splits), name=name)
@@ -142,7 +143,7 @@ def retrain(
     dry_run: bool = typer.Option(False, "--dry-run", help="Train and compare, but do not promote."),
     models: Optional[Path] = ModelsOpt,
     corpora: Optional[Path] = CorporaOpt,
-    epochs: int = typer.Option(4), max_length: int = typer.Option(128),
+    epochs: int = typer.Option(2), max_length: int = typer.Option(96),
     limit: Optional[int] = typer.Option(None, help="Cap examples per split (quick runs, tests)."),
 ) -> None:
     """Train a candidate on gold + new batches; promote it only if it holds on test and gains on the new data."""

@@ -105,7 +105,7 @@ def loco(
     out: Path = typer.Option(Path("reports/loco"), "--out", help="Folder for loco.json and loco.md."),
     corpus: Optional[list[str]] = typer.Option(None, "--corpus", help="Held-out corpora (default: every corpus "
                                                                        "with at least 300 gold statements)."),
-    epochs: int = typer.Option(3), max_length: int = typer.Option(128),
+    epochs: int = typer.Option(2), max_length: int = typer.Option(96),
     max_train: Optional[int] = typer.Option(None, help="Cap training statements per fold (a seeded sample)."),
     seed: int = typer.Option(13), bootstrap: int = BootstrapOpt, corpora: Optional[Path] = CorporaOpt,
 ) -> None:

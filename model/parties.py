@@ -211,6 +211,7 @@ ZMB|Zambia||Zambian|Lusaka
 ZWE|Zimbabwe||Zimbabwean|Harare
 HKG|Hong Kong|||
 XKX|Kosovo||Kosovar|Pristina
+ABK|Abkhazia||Abkhaz|Sukhumi
 ESH|Western Sahara|Sahrawi Arab Democratic Republic|Sahrawi|
 """
 

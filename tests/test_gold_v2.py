@@ -48,6 +48,14 @@ def test_gold_splits_have_no_leakage():
     assert not leaking, leaking[:3]
 
 
+def test_reserved_summit_documents_stay_out_of_the_gold():
+    """The workbench's new-summit review needs documents no model has seen (data/reserved_documents.jsonl)."""
+    reserved = {(r["corpus"], str(r["doc_id"])) for r in map(json.loads, (REPO / "data" / "reserved_documents.jsonl").open())}
+    assert len(reserved) >= 8
+    listed = {(r["corpus"], str(r["doc_id"])) for r in map(json.loads, (REPO / "data" / "annotated_documents.jsonl").open())}
+    assert not reserved & listed
+
+
 def test_rereview_keeps_v1_values_and_counts_changes():
     v1 = [json.loads(line) for line in SEED.read_text().splitlines()][:3]
     keep = apply_decision(v1[0], {"action": "keep", "rule": "none", "label": v1[0]["label"],

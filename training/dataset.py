@@ -1,4 +1,8 @@
-"""Gold records -> a ``datasets.DatasetDict`` split by document, frozen by ``data/splits.json``.
+"""Gold records -> train/dev/test lists split by document, frozen by ``data/splits.json``.
+
+Plain lists, not a ``datasets.DatasetDict``: training tokenises per batch (length buckets, with
+party and context dropout drawn anew each epoch), so a tokenised ``map`` would be redone every
+epoch, and nothing else here needs Arrow; the dependency was dropped.
 
 Splits are by document (no document in two splits) and stratified by each document's
 majority label within its corpus. The manifest records every document's split; documents
@@ -205,18 +209,6 @@ def to_items(records: list[dict]) -> list[dict]:
          "speaker": r.get("speaker", ""), "id": f"{doc_key(r)}:{r['start']}-{r['end']}", "corpus": r["corpus"]}
         for r in records
     ]
-
-
-def build_dataset_dict(splits: dict[str, list[dict]]):
-    """The splits as a ``datasets.DatasetDict`` with a ClassLabel ``label_id`` column."""
-    from datasets import ClassLabel, Dataset, DatasetDict
-
-    dd = {}
-    for name, recs in splits.items():
-        ds = Dataset.from_list(to_items(recs)) if recs else Dataset.from_dict({k: [] for k in ("text", "label")})
-        ds = ds.map(lambda r: {"label_id": LABELS.index(r["label"])})
-        dd[name] = ds.cast_column("label_id", ClassLabel(names=list(LABELS)))
-    return DatasetDict(dd)
 
 
 def load_gold_splits(update_manifest: bool = False, check_leaks: bool = False) -> dict[str, list[dict]]:

@@ -23,7 +23,8 @@ V1_DIR = DATA / "v1" / "annotations"
 DECISIONS_DIR = DATA / "review-v2"
 DROPPED = DATA / "v1" / "dropped-under-v2.jsonl"
 RULES = ("none", "step0-venue", "step0-history", "step0-situation", "step0-world", "step0-market", "victim-actor",
-         "several-targets", "unnamed-speaker", "call-on-everyone", "forecast", "conditional-review", "hard-flag", "other")
+         "several-targets", "unnamed-speaker", "call-on-everyone", "forecast", "conditional-review", "hard-flag", "other",
+         "adjudicated")  # adjudicated: replaced by the agreement study's adjudicated record (data/agreement/study-v2)
 CHANGED_FIELDS = ("label", "target_party", "speaker_party", "hard")
 
 

@@ -122,7 +122,7 @@ def dataset_card(s: dict) -> str:
         "## Splits", "",
         "By document, stratified by corpus and majority label, frozen in `splits.json`. Near-duplicate documents "
         "(half of the smaller one's 5-word shingles shared) and documents holding the same statement text always "
-        "share a split; `tests/test_data.py` checks both on the real data.", "",
+        "share a split; `tests/test_gold_v2.py` checks both on the real data.", "",
         *_table(["split", "statements", "documents", *labels],
                 [[n, sp["statements"], sp["documents"], *(sp["labels"].get(lab, 0) for lab in labels)]
                  for n, sp in s["splits"].items()]),
