@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 def train(
     models: Optional[Path] = ModelsOpt,
     corpora: Optional[Path] = CorporaOpt,
-    epochs: int = typer.Option(2, help="Training epochs (best dev epoch is kept)."),
+    epochs: int = typer.Option(1, help="Training epochs (best dev epoch is kept)."),
     max_length: int = typer.Option(96, help="Token limit for party header + statement + context."),
     context_dropout: float = typer.Option(0.3, help="Share of training statements shown without their context."),
     learning_rate: float = typer.Option(6e-5),
@@ -143,7 +143,7 @@ def retrain(
     dry_run: bool = typer.Option(False, "--dry-run", help="Train and compare, but do not promote."),
     models: Optional[Path] = ModelsOpt,
     corpora: Optional[Path] = CorporaOpt,
-    epochs: int = typer.Option(2), max_length: int = typer.Option(96),
+    epochs: int = typer.Option(1), max_length: int = typer.Option(96),
     limit: Optional[int] = typer.Option(None, help="Cap examples per split (quick runs, tests)."),
 ) -> None:
     """Train a candidate on gold + new batches; promote it only if it holds on test and gains on the new data."""

@@ -79,3 +79,18 @@ def test_manifest_metrics_are_the_served_files(tiny_model_dir, tmp_path):
                                 "--bootstrap", "0").stdout)
     assert out["macro_f1"] == pytest.approx(manifest["metrics"]["test"]["macro_f1"], abs=1e-4)
     assert out["ece"] == pytest.approx(manifest["metrics"]["test"]["ece"], abs=1e-4)
+
+
+def test_loco_folds_hold_out_whole_corpora():
+    from eval.loco import fold_data, folds
+
+    def rec(corpus, i, label="cooperative"):
+        return {"corpus": corpus, "text": f"{corpus} {i}", "label": label}
+
+    splits = {"train": [rec("a", i) for i in range(300)] + [rec("b", i) for i in range(200)] + [rec("seed", 0)],
+              "dev": [rec("a", i) for i in range(10)] + [rec("b", i) for i in range(120)],
+              "test": [rec("a", i) for i in range(10)]}
+    assert folds(splits) == ["a", "b"]                       # b has 320 statements; seed never counts
+    data = fold_data(splits, "b", max_train=100, seed=1)
+    assert all(r["corpus"] != "b" for r in data["train"] + data["dev"]) and len(data["train"]) == 100
+    assert len(data["test"]) == 320 and {r["corpus"] for r in data["test"]} == {"b"}

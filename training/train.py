@@ -40,7 +40,7 @@ def backbone_path() -> str:
 class TrainConfig:
     """Hyperparameters; saved verbatim in every model version's manifest."""
 
-    epochs: int = 2
+    epochs: int = 1
     learning_rate: float = 6e-5
     batch_size: int = 16
     max_length: int = 96
