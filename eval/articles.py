@@ -26,12 +26,14 @@ class DocumentMatch:
 
 
 def extraction_args(doc) -> dict:
-    """What the extractor needs beside the text: a UN speech's country and year, the Reuters wire's year."""
-    if doc.corpus == "ungd":
-        return {"speaker_party": doc.meta["speaker_party"], "year": int(doc.date)}
-    if doc.corpus == "reuters21578":
-        return {"year": REUTERS_YEAR}
-    return {}
+    """What the extractor needs beside the text: the document's own year, and for a speech or an address
+    (UN debates, Ukrainian addresses) the party speaking."""
+    from training.annotate import document_year
+
+    args = {"year": document_year(doc) or (REUTERS_YEAR if doc.corpus == "reuters21578" else None)}
+    if doc.meta.get("speaker_party"):
+        args["speaker_party"] = doc.meta["speaker_party"]
+    return args
 
 
 def match_documents(records: list[dict], corpora=None, min_overlap: float = MIN_OVERLAP,

@@ -86,7 +86,7 @@ def decide(y_test: np.ndarray, current_test: np.ndarray, candidate_test: np.ndar
     if len(y_new) < MIN_HELDOUT:
         return Decision(False, f"too few held-out statements to tell: {len(y_new)} held out, need about "
                                f"{statements_needed(len(y_new), new['delta'], new['delta_ci95']) or MIN_HELDOUT}; "
-                               f"{new_line}", test, new)
+                               f"{test_line}; {new_line}", test, new)
     if new["delta_ci95"][0] <= 0:
         need = statements_needed(len(y_new), new["delta"], new["delta_ci95"])
         more = f"; a gain this size needs about {need} held-out statements" if need else ""
