@@ -1,5 +1,6 @@
 """The workbench without a browser: workspace files, ingest errors, queue, agreement, export, summary, the
-``stance summit`` commands, and a workspace surviving a restart and a kill -9 in the middle of saving."""
+``stance summit`` commands, a workspace surviving a restart and a kill -9 in the middle of saving; and the
+CLI path for a new summit that the workbench issue mended."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import httpx
 import numpy as np
 import pytest
 
-from conftest import run_stance
+from conftest import REPO, run_stance
 from model.schema import LABELS
 from service.process import stance_server
 from training.annotations import CorpusCache, check_span, record_problems
@@ -208,3 +209,34 @@ def test_workspace_survives_restart_and_kill_9_during_saves(tiny_model_dir, tmp_
     with stance_server(tiny_model_dir, "onnx", env=env) as server:               # and it opens after a restart
         statements = httpx.get(f"{server.base_url}/v1/summits/kill-test/articles/follow-up?annotator=a0").json()
     assert statements["statements"][0]["decision"] == LABELS[0]
+
+
+def test_cli_path_for_a_new_summit_folder(tmp_path):
+    """`annotate new` on a folder (document id = file name) writes codebook 2; a second target of one statement
+    is a record of its own, not a duplicate; an unknown party is refused."""
+    folder = tmp_path / "summit"
+    folder.mkdir()
+    (folder / "follow-up.txt").write_text(ARTICLE)
+    batch = tmp_path / "batch.jsonl"
+    run_stance("annotate", "new", "--corpus", str(folder), "--docs", "follow-up", "-o", str(batch))
+    records = [json.loads(line) for line in batch.read_text().splitlines()]
+    assert records and {r["codebook"] for r in records} == {2} and {r["doc_id"] for r in records} == {"follow-up"}
+    first = {**records[0], "label": "cooperative"}
+    second_target = {**first, "target_party": "United States", "label": "conditional"}
+    batch.write_text("".join(json.dumps(r) + "\n" for r in (first, second_target)))
+    assert run_stance("annotate", "check", str(batch)).stdout.strip().endswith(": ok")
+    batch.write_text(json.dumps({**first, "target_party": "Frobnia"}) + "\n")
+    refused = run_stance("annotate", "check", str(batch), check=False)
+    assert refused.returncode == 1 and "'Frobnia' is not a known party" in refused.stdout
+
+
+@pytest.mark.slow
+def test_annotated_batch_scores_and_evaluates_as_it_is(tiny_model_dir, tmp_path):
+    batch = REPO / "data" / "annotations" / "seed-codebook-examples.jsonl"
+    out = tmp_path / "scored.jsonl"
+    run_stance("score", str(batch), "-o", str(out), "--models", str(tiny_model_dir), "--no-progress")
+    scored = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(scored) == 20 and all(r["label"] in LABELS and r["text"] for r in scored)
+    metrics = json.loads(run_stance("eval", "model", "--data", str(batch), "--models", str(tiny_model_dir),
+                                    "--bootstrap", "10").stdout)
+    assert metrics["n"] == 20

@@ -223,6 +223,8 @@ def test_3_add_a_missed_statement_by_selecting_it(server, browser):
     added = browser.find_element(By.CSS_SELECTOR, "#statements tbody tr[aria-selected=true]")
     assert "added" in added.text and added.get_attribute("data-state") == "conditional"
     assert added.find_element(By.CSS_SELECTOR, "[data-field=target_party]").get_attribute("value") == "China"
+    browser.get(f"{server.base_url}/summits/{SLUG}/articles/{SEED_ID}")        # reopened: the decisions are kept
+    assert row_states(browser)[:4] == ["cooperative", "confrontational", "conditional", "not_statement"]
     shot(browser, "3-review-after-edits")
 
 
@@ -279,8 +281,8 @@ def test_6_dry_run_retrain_shows_the_decision_then_promote_and_roll_back(server,
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#job .job[data-state=running]"), 30)
     shot(browser, "6-retrain-running")
-    job = wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#job .job[data-state=done], "
-                                                    "#job .job[data-state=failed]"), 420)[0]
+    wait(browser, lambda d: "Retrain finished" in message(d), 420)   # the page reloads itself when the job ends
+    job = browser.find_element(By.CSS_SELECTOR, "#job .job")
     assert job.get_attribute("data-state") == "done", job.text
     decision = browser.find_element(By.CSS_SELECTOR, ".decision")
     assert decision.text.startswith(("PROMOTE", "KEEP the current model")) and "dry run" in decision.text

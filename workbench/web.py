@@ -350,7 +350,7 @@ def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: 
         items = queue(ws, annotator, statements)
         return {"progress": progress(statements), "queued": len(items), "items": [
             {"id": i["statement"].id, "doc_id": i["statement"].doc_id, "why": i["why"], "eval_slice": i["eval_slice"],
-             "url": f"/summits/{slug}/articles/{i['statement'].doc_id}#s-{i['statement'].id}"} for i in items[:limit]]}
+             "url": f"/summits/{slug}/articles/{i['statement'].doc_id}#statement-{i['statement'].id}"} for i in items[:limit]]}
 
     @api.get("/{slug}/agreement")
     def agreement(slug: str, a: str, b: str) -> dict:

@@ -146,7 +146,9 @@ function setupReview() {
     row.focus({ preventScroll: true });
     if (scroll) scrollWithin($(".side"), row, false);
     if (scroll && scrollText && marks.length) scrollWithin(textBox, marks[0], true);
-    history.replaceState(null, "", `#s-${row.dataset.id}`);
+    // The address remembers the statement (undo and reload come back to it); not an element id, so loading
+    // it never makes the browser scroll the window to an anchor.
+    history.replaceState(null, "", `#statement-${row.dataset.id}`);
   }
   function redrawMarks() {
     const state = Object.fromEntries(rows.map((r) => [r.dataset.id, r.dataset.state]));
@@ -180,7 +182,7 @@ function setupReview() {
   async function undo() {
     const { undone } = await api("POST", `/v1/summits/${slug}/undo`, { annotator: analyst() });
     flash(`Undone: your last action on statement ${undone}.`);
-    location.hash = `s-${undone}`;
+    location.hash = `statement-${undone}`;
     location.reload();
   }
   function selectionOffsets() {
@@ -219,7 +221,7 @@ function setupReview() {
       const view = await api("POST", `/v1/summits/${slug}/articles/${encodeURIComponent(doc)}/statements`, { annotator: analyst(), ...body });
       dialog.close();
       flash(`Added statement ${view.id} (${view.decision}).`);
-      location.hash = `s-${view.id}`;
+      location.hash = `statement-${view.id}`;
       location.reload();
     });
   });
@@ -269,7 +271,7 @@ function setupReview() {
     };
     if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
   });
-  const fromHash = rows.findIndex((r) => `#s-${r.dataset.id}` === location.hash);
+  const fromHash = rows.findIndex((r) => `#statement-${r.dataset.id}` === location.hash);
   select(Math.max(fromHash, 0), true, fromHash >= 0);  // a fresh page opens at its top
 }
 
