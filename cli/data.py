@@ -233,7 +233,9 @@ def card(out: Path = typer.Option(Path("data/README.md"), "-o", "--out"), corpor
 
 @annotate_app.command("anchor")
 def anchor(
-    quotes: Path = typer.Argument(..., help="Records that give the statement as an exact quote (document-level annotation)."),
+    quotes: Path = typer.Argument(..., help="Records that give the statement as an exact quote, one JSON object a line: "
+                                            "corpus, doc_id, quote, speaker, speaker_party, target_party, label "
+                                            "(optional: occurrence, kind, hard)."),
     out: Path = typer.Option(..., "-o", "--out"), annotator: str = typer.Option(..., help="Annotator id."),
     corpora: Optional[Path] = CorporaOpt,
 ) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import data, extract, modelling, scoring, serving
+from cli import data, extract, modelling, scoring, serving, summit
 
 app = typer.Typer(help="summit-stance: who said what, for whom, toward whom, and how.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -18,6 +18,7 @@ data.register(app)
 modelling.register(app)
 scoring.register(app)
 serving.register(app)
+summit.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -145,6 +145,7 @@ def retrain(
     corpora: Optional[Path] = CorporaOpt,
     epochs: int = typer.Option(1), max_length: int = typer.Option(96),
     limit: Optional[int] = typer.Option(None, help="Cap examples per split (quick runs, tests)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON (what the workbench reads)."),
 ) -> None:
     """Train a candidate on gold + new batches; promote it only if it holds on test and gains on the new data."""
     import os
@@ -158,6 +159,9 @@ def retrain(
 
     with user_errors(AnnotationError):
         outcome = run(batches, Registry(models), TrainConfig(epochs=epochs, max_length=max_length), dry_run, limit)
+    if as_json:
+        echo_json(outcome)
+        return
     verdict = "PROMOTE" if outcome["promote"] else "KEEP current"
     typer.echo(f"{verdict}: {outcome['candidate']} vs {outcome['current']}: {outcome['reason']}")
     typer.echo(f"new statements: {outcome['new_statements']['train']} trained on, "

@@ -25,7 +25,7 @@ def load_labelled(path: Path) -> list[dict]:
     Unlike batch scoring, evaluation refuses broken lines: metrics on a silently shrunk set mislead.
     """
     items = []
-    for row in JsonlSource(path).rows():
+    for row in JsonlSource(path, require_label=True).rows():
         reason = row.reason or label_problem(row.record)
         if reason:
             raise ValueError(f"{path}:{row.where['line']}: {reason}")

@@ -79,12 +79,18 @@ def count_lines(path: Path) -> int:
 
 
 class JsonlSource:
-    """One JSON object per line; the cursor is the byte offset and line number after a line."""
+    """One JSON object per line; the cursor is the byte offset and line number after a line.
+
+    A standoff annotation record (offsets into a corpus, no ``text``) is read with its statement's text and
+    context rebuilt from the corpus, so an annotated batch can be scored or evaluated as it is.
+    """
 
     unit = "line"
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, require_label: bool = False):
         self.path = Path(path)
+        self.require_label = require_label
+        self._corpora = None
 
     def total(self) -> int:
         return count_lines(self.path)
@@ -103,8 +109,7 @@ class JsonlSource:
                     continue
                 yield self._row(raw, line, here)
 
-    @staticmethod
-    def _row(raw: bytes, line: int, cursor: dict) -> Row:
+    def _row(self, raw: bytes, line: int, cursor: dict) -> Row:
         where = {"line": line}
         reason = _utf8_problem(raw)
         if reason is None:
@@ -113,10 +118,22 @@ class JsonlSource:
             except json.JSONDecodeError as e:
                 reason = f"not valid JSON ({e.msg} at column {e.colno})"
             else:
-                reason = statement_problem(obj)
+                obj, reason = self._standoff_text(obj)
+                reason = reason or statement_problem(obj)
         if reason:
             return Row(where, cursor, line, reason=reason, raw=_printable(raw))
         return Row(where, cursor, line, record=obj)
+
+    def _standoff_text(self, obj) -> tuple[dict, str | None]:
+        from training.annotations import AnnotationError, CorpusCache, is_standoff, with_statement_text
+
+        if not isinstance(obj, dict) or not is_standoff(obj):
+            return obj, None
+        self._corpora = self._corpora or CorpusCache()
+        try:
+            return with_statement_text(obj, self._corpora, self.require_label), None
+        except AnnotationError as e:
+            return obj, f"standoff record: {e}"
 
 
 class CsvSource:

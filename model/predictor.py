@@ -14,6 +14,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from model.encoding import tokenize_batch
+from model.quiet import quiet_libraries
 from model.registry import ModelVersion, Registry, RegistryError, verify_version
 
 Backend = Literal["onnx", "torch"]
@@ -96,7 +97,8 @@ class Predictor:
 
         if threads:
             torch.set_num_threads(threads)
-        model = AutoModelForSequenceClassification.from_pretrained(str(path))
+        with quiet_libraries():  # no weight-loading bar on every load
+            model = AutoModelForSequenceClassification.from_pretrained(str(path))
         model.eval()
 
         def run(enc) -> np.ndarray:

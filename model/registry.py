@@ -174,10 +174,11 @@ class Registry:
             return []
         return [json.loads(line) for line in self.history_path.read_text().splitlines() if line.strip()]
 
-    def _log(self, action: str, previous: str | None, name: str, reason: str, metrics: dict) -> dict:
+    def _log(self, action: str, previous: str | None, name: str, reason: str, metrics: dict,
+             who: str | None = None) -> dict:
         entry = {
             "action": action, "from": previous, "to": name, "reason": reason,
-            "who": os.environ.get("STANCE_USER") or getpass.getuser(),
+            "who": who or os.environ.get("STANCE_USER") or getpass.getuser(),
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "metrics": metrics,
         }
         with self.history_path.open("a") as f:
@@ -186,19 +187,21 @@ class Registry:
             os.fsync(f.fileno())
         return entry
 
-    def promote(self, name: str, reason: str = "") -> dict:
-        """Make a verified version current; refused (current unchanged) if the version is broken."""
+    def promote(self, name: str, reason: str = "", who: str | None = None) -> dict:
+        """Make a verified version current; refused (current unchanged) if the version is broken.
+
+        ``who`` names the person (the workbench's analyst); by default ``$STANCE_USER`` or the login."""
         version = self.get(name)
         previous = self.current_name()
         self._point_current(version.name)
-        return self._log("promote", previous, version.name, reason, version.metrics.get("test", {}))
+        return self._log("promote", previous, version.name, reason, version.metrics.get("test", {}), who)
 
-    def rollback(self, reason: str = "") -> dict:
+    def rollback(self, reason: str = "", who: str | None = None) -> dict:
         """Point ``current`` back at the version whose promotion it replaced, as recorded in the log."""
         current = self.current_name()
         for entry in reversed(self.history()):
             if entry["action"] == "promote" and entry["to"] == current and entry["from"]:
                 target = self.get(entry["from"])
                 self._point_current(target.name)
-                return self._log("rollback", current, target.name, reason, target.metrics.get("test", {}))
+                return self._log("rollback", current, target.name, reason, target.metrics.get("test", {}), who)
         raise RegistryError(f"nothing to roll back to: {current} has no recorded predecessor")

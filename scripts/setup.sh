@@ -5,7 +5,7 @@
 #   scripts/setup.sh install        create .venv (CPU torch first), install the project with all extras
 #   scripts/setup.sh model          install, then train and promote the default model if none is current
 #   scripts/setup.sh serve [ARGS]   install, build the model if needed, then `stance serve ARGS`
-#   scripts/setup.sh test [ARGS]    install, then run the whole test suite (pytest ARGS)
+#   scripts/setup.sh test [ARGS]    install (and chromium for the browser tests), then run all tests (pytest ARGS)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,12 +37,24 @@ model() {
   fi
 }
 
+browser() {
+  # The workbench's browser tests drive Debian's chromium through its own chromedriver (no download).
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    if ! command -v apt-get >/dev/null; then
+      echo "==> no chromium and no apt-get: the browser tests will be skipped"
+      return
+    fi
+    echo "==> installing chromium and chromium-driver for the browser tests"
+    $([ "$(id -u)" = 0 ] || echo sudo) apt-get install -y chromium chromium-driver
+  fi
+}
+
 cmd="${1:-}"
 [ $# -gt 0 ] && shift
 case "$cmd" in
   install) install ;;
   model) install; model ;;
   serve) install; model; exec "$VENV/bin/stance" serve "$@" ;;
-  test) install; exec "$PY" -m pytest "$@" ;;
+  test) install; browser; exec "$PY" -m pytest "$@" ;;
   *) sed -n '2,9p' "$0"; exit 2 ;;
 esac

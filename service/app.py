@@ -29,6 +29,7 @@ from service.middleware import BodyLimit, RequestMetrics
 from service.model_holder import ModelHolder
 from service.schemas import (ANALYZE_EXAMPLES, SCORE_EXAMPLES, AnalyzeRequest, AnalyzeResponse, Health, ModelInfo,
                              Ready, ScoreRequest, ScoreResponse, error_responses)
+from workbench.web import install_workbench
 
 BACKEND_ENV = "STANCE_BACKEND"
 T = TypeVar("T")
@@ -67,6 +68,7 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)
     install_error_handlers(app, metrics)
+    install_workbench(app, holder, limits.max_article_chars)
 
     async def within_deadline(work: Awaitable[T]) -> T:
         try:

@@ -122,6 +122,24 @@ def check_span(rec: dict, corpora: CorpusCache) -> str | None:
     return None
 
 
+def with_statement_text(rec: dict, corpora: CorpusCache, require_label: bool = True) -> dict:
+    """A standoff record plus its statement's ``text`` and ``context`` from the corpus, after checking it.
+
+    This is what lets an annotated batch be scored or evaluated as it is (it holds offsets, not text).
+    """
+    problems = record_problems(rec, require_label) or ([p] if (p := check_span(rec, corpora)) else [])
+    if problems:
+        raise AnnotationError("; ".join(problems))
+    doc_text = corpora.text(rec["corpus"], rec["doc_id"])
+    return {**rec, "text": " ".join(doc_text[rec["start"]:rec["end"]].split()),
+            "context": statement_context(doc_text, rec["start"], rec["end"])}
+
+
+def is_standoff(obj: dict) -> bool:
+    """A record that points into a corpus instead of holding its statement's text."""
+    return "text" not in obj and all(k in obj for k in ("corpus", "doc_id", "start", "end", "span_hash"))
+
+
 def load_annotations(paths: Iterable[Path] | None = None, corpora: CorpusCache | None = None) -> list[dict]:
     """All records from the given files (default: every ``data/annotations/*.jsonl``), with ``text`` rebuilt.
 
@@ -135,12 +153,10 @@ def load_annotations(paths: Iterable[Path] | None = None, corpora: CorpusCache |
             where = Located(str(path), n)
             if err:
                 raise AnnotationError(f"{where}: {err}")
-            problems = record_problems(rec) or ([p] if (p := check_span(rec, corpora)) else [])
-            if problems:
-                raise AnnotationError(f"{where}: " + "; ".join(problems))
-            doc_text = corpora.text(rec["corpus"], rec["doc_id"])
-            out.append({**rec, "text": " ".join(doc_text[rec["start"]:rec["end"]].split()),
-                        "context": statement_context(doc_text, rec["start"], rec["end"]), "source": str(where)})
+            try:
+                out.append({**with_statement_text(rec, corpora), "source": str(where)})
+            except AnnotationError as e:
+                raise AnnotationError(f"{where}: {e}") from None
     return out
 
 

@@ -301,7 +301,7 @@ CORPUS_NAMES = ("reuters21578", "ungd", "kremlin_en", "ua_addresses_2022", "wiki
 
 def open_corpus(name: str, root: str | Path | None = None) -> Corpus:
     """A corpus by name (``reuters21578``, ``ungd``, ``kremlin_en``, ``ua_addresses_2022``,
-    ``wikinews_2019_2021``, ``seed``) or by path to a folder of ``.txt`` files."""
+    ``wikinews_2019_2021``, ``seed``), a workbench workspace (``workspace:<slug>``) or a folder of ``.txt`` files."""
     base = corpora_root(root)
     if name == ReutersCorpus.name:
         return ReutersCorpus(base)
@@ -312,6 +312,10 @@ def open_corpus(name: str, root: str | Path | None = None) -> Corpus:
             return reader(base)
     if name == SEED:
         return FolderCorpus(base.parent / "seed", SEED)
+    if name.startswith("workspace:"):  # a summit reviewed in the analyst workbench: text from its SQLite file
+        from workbench.corpus import WorkspaceCorpus
+
+        return WorkspaceCorpus(name)
     for folder in (Path(name), base / name):
         if folder.is_dir():
             return FolderCorpus(folder)

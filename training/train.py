@@ -25,6 +25,7 @@ from model.registry import ModelVersion, Registry
 from model.schema import CODEBOOK_VERSION, LABELS
 
 from model.metrics import classification_metrics, macro_f1
+from model.quiet import quiet_libraries, stdout_muted
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -203,6 +204,7 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 CALIBRATION_STATEMENTS = 256
+CALIBRATION_BATCH = 16
 
 
 def export_onnx(model, tokenizer, folder: Path, max_length: int, calibration: list[dict]) -> None:
@@ -236,18 +238,24 @@ def quantize_static_int8(fp32: Path, int8: Path, tokenizer, calibration: list[di
     rng = random.Random(0)
     sample = rng.sample(calibration, min(CALIBRATION_STATEMENTS, len(calibration)))
 
+    # Batches of one shape: the calibrator stacks their activations, which fails on ragged ones (a small retrain's
+    # statements fell short of max_length and left a short last batch). So: one padded length, whole batches only.
+    sample = sample[:max(len(sample) // CALIBRATION_BATCH, 1) * CALIBRATION_BATCH]
+    encoded = {k: np.asarray(v, dtype=np.int64) for k, v in tokenize_batch(tokenizer, sample, max_length).items()
+               if k in names}
+
     class Reader(CalibrationDataReader):
         def __init__(self):
-            self._feeds = iter([{k: np.asarray(v, dtype=np.int64) for k, v in
-                                 tokenize_batch(tokenizer, sample[i:i + 16], max_length).items() if k in names}
-                                for i in range(0, len(sample), 16)])
+            self._feeds = iter([{k: v[i:i + CALIBRATION_BATCH] for k, v in encoded.items()}
+                                for i in range(0, len(sample), CALIBRATION_BATCH)])
 
         def get_next(self):
             return next(self._feeds, None)
 
-    quantize_static(str(fp32), str(int8), Reader(), quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"],
-                    per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                    calibrate_method=CalibrationMethod.Percentile, extra_options={"CalibPercentile": 99.99})
+    with stdout_muted():
+        quantize_static(str(fp32), str(int8), Reader(), quant_format=QuantFormat.QDQ, op_types_to_quantize=["MatMul"],
+                        per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                        calibrate_method=CalibrationMethod.Percentile, extra_options={"CalibPercentile": 99.99})
 
 
 def package_versions() -> dict:
@@ -277,11 +285,12 @@ def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Regis
         from training.silver import load_silver
 
         silver = load_silver()
-    model, tokenizer, history = fine_tune(splits["train"], splits["dev"], cfg, progress, silver)
-    staging = registry.staging_dir()
-    model.save_pretrained(staging)
-    tokenizer.save_pretrained(staging)
-    export_onnx(model, tokenizer, staging, cfg.max_length, splits["train"])
+    with quiet_libraries():
+        model, tokenizer, history = fine_tune(splits["train"], splits["dev"], cfg, progress, silver)
+        staging = registry.staging_dir()
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        export_onnx(model, tokenizer, staging, cfg.max_length, splits["train"])
     manifest = {
         "version": name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
