@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import threading
 import time
 import uuid
@@ -13,25 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import run_stance
-from model.registry import MANIFEST, Registry
+from conftest import publish_copy, run_stance
 from service.process import stance_server
 
 pytestmark = pytest.mark.slow
 
 STATEMENT = {"text": "We hope the EU will keep its markets open.", "speaker_party": "China",
              "target_party": "European Union"}
-
-
-def publish_copy(root: Path, source: str, name: str) -> Path:
-    """A second real version: the source's files, sealed and published under a new name."""
-    registry = Registry(root)
-    src = registry.version_path(source)
-    staging = registry.staging_dir()
-    shutil.copytree(src, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST))
-    manifest = json.loads((src / MANIFEST).read_text())
-    manifest.pop("files")
-    return registry.publish(staging, name, manifest).path
 
 
 def point_current_at(root: Path, name: str) -> None:
