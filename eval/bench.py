@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from model.registry import Registry
+from model.errors import InputError
 from service.process import ServerProcess, free_port, stance_server
 
 GIB = 1024 ** 3
@@ -51,14 +52,14 @@ def load_statements(data: Path | None = None) -> tuple[list[dict], str]:
         source = "gold annotations (data/annotations)"
     except (AnnotationError, FileNotFoundError, KeyError) as e:
         if data is None:
-            raise ValueError(f"gold annotations unavailable ({e}); pass --data statements.jsonl") from None
+            raise InputError(f"gold annotations unavailable ({e}); pass --data statements.jsonl") from None
         records, source = [], str(data)
         for n, rec, err in read_jsonl(data):
             if err or not isinstance(rec.get("text"), str) or not rec["text"].strip():
-                raise ValueError(f"{data}:{n}: {err or 'needs a non-empty text field'}")
+                raise InputError(f"{data}:{n}: {err or 'needs a non-empty text field'}")
             records.append(rec)
     if not records:
-        raise ValueError(f"no statements in {source}")
+        raise InputError(f"no statements in {source}")
     keep = ("text", "speaker_party", "target_party")
     return [{k: r[k] for k in keep if r.get(k)} for r in records], source
 
