@@ -40,7 +40,8 @@ def score(
     model: Optional[str] = VersionOpt,
     models: Optional[Path] = ModelsOpt,
     backend: str = BackendOpt,
-    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Statements per inference batch and checkpoint."),
+    batch_size: int = typer.Option(256, "--batch-size", min=1, help="Inputs per checkpoint (each scored in "
+                                                                   "length-sorted model batches of 16)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same OUT."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT instead of refusing."),
     year: Optional[int] = typer.Option(None, "--year", help="Articles only: the year they were written."),

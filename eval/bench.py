@@ -165,11 +165,14 @@ def run_bench(cfg: BenchConfig, progress: Callable[[str], None] = print) -> dict
             result[name] = engine_limit(version, cfg.backend, statements, cfg.engine_statements, limits.batch_size,
                                         threads)
             progress(f"{name}: {result[name]['statements_per_s']} statements/s (threads {threads or 'default'})")
-        result["score"] = batch_scoring_rate(version, cfg.backend, statements, cfg.engine_statements, 64, None)
+        result["score"] = batch_scoring_rate(version, cfg.backend, statements, cfg.engine_statements)
         result["score"]["share_of_engine"] = round(result["score"]["lines_per_s"]
                                                    / result["engine_limit"]["statements_per_s"], 3)
+        result["score"]["cpu_share_of_engine"] = round(result["engine_limit"]["cpu_ms_per_statement"]
+                                                       / result["score"]["cpu_ms_per_statement"], 3)
         progress(f"stance score: {result['score']['lines_per_s']} lines/s = "
-                 f"{result['score']['share_of_engine']:.0%} of the engine limit")
+                 f"{result['score']['share_of_engine']:.0%} of the engine limit "
+                 f"({result['score']['cpu_share_of_engine']:.0%} by CPU time)")
     with stance_server(registry.root, cfg.backend, "--log-level", "warning") as server:
         progress(f"ours: stance serve --backend {cfg.backend} at {server.base_url}")
         result["ours"] = measure_server(server, statements, cfg, progress)
@@ -233,7 +236,7 @@ def format_table(result: dict) -> str:
         rows += ["", f"raw engine limit: {result['engine_limit']['statements_per_s']} statements/s (default threads), "
                      f"{result['engine_limit_service_threads']['statements_per_s']} with the service's threads",
                  f"stance score: {result['score']['lines_per_s']} lines/s = {result['score']['share_of_engine']:.0%} "
-                 "of the engine limit",
+                 f"of the engine limit ({result['score']['cpu_share_of_engine']:.0%} by CPU time per statement)",
                  "service: " + ", ".join(f"concurrency {lvl['concurrency']} = {lvl['share_of_engine']:.0%}"
                                           for lvl in result["ours"]["levels"]) + " of the engine limit (same threads)"]
     for route, r in result.get("soak", {}).items():

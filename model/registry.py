@@ -197,7 +197,7 @@ class Registry:
     def version_path(self, name: str) -> Path:
         """The folder of a version by its name; anything but a plain name inside ``versions/`` is refused."""
         if not name or name in (".", "..") or name.startswith(".") or Path(name).name != name:
-            raise RegistryError(f"{name!r} is not a version name: give one of `stance models`, not a path")
+            raise RegistryError(f"not a version name: {name!r}; give one of `stance models`, not a path")
         path = self.versions_dir / name
         if not path.is_dir():
             raise RegistryError(f"no model version {name!r} in {self.versions_dir}")
