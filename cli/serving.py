@@ -50,6 +50,7 @@ def serve(
 
     SIGTERM stops accepting connections, answers the requests in flight, then exits.
     """
+    import shutil
     import tempfile
 
     import uvicorn
@@ -77,11 +78,16 @@ def serve(
     os.environ.update(limits.to_env())
     os.environ[MODELS_ENV] = str(registry.root.resolve())
     os.environ[BACKEND_ENV] = backend
-    if workers > 1:  # each worker writes its metrics here; /metrics in any of them sums all
-        os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="stance-metrics-")
-    uvicorn.run("service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, log_config=log_config(log_level), http="service.connections:HeaderTimeoutProtocol",
-                timeout_graceful_shutdown=int(limits.timeout_s) + 5)
+    metrics_dir = tempfile.mkdtemp(prefix="stance-metrics-") if workers > 1 else None
+    if metrics_dir:  # each worker writes its metrics here; /metrics in any of them sums all
+        os.environ[MULTIPROC_ENV] = metrics_dir
+    try:
+        uvicorn.run("service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, log_config=log_config(log_level),
+                    http="service.connections:HeaderTimeoutProtocol", timeout_graceful_shutdown=int(limits.timeout_s) + 5)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def bench(

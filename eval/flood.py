@@ -18,6 +18,8 @@ from eval.loopback import Connection
 
 HEALTH_EVERY_S = 0.1
 HEALTH_TIMEOUT_S = 5.0
+DRAIN_LIMIT_S = 60.0
+PENDING_GAUGES = ("stance_pending_statements", "stance_extraction_pending_characters")
 
 
 async def _clients(base_url: str, route: str, body: dict, clients: int, deadline: float) -> Counter:
@@ -61,12 +63,26 @@ async def _health(base_url: str, deadline: float) -> tuple[list[float], Counter]
     return latencies, outcomes
 
 
+async def _drained(conn: Connection) -> float:
+    """Milliseconds until the work the service admitted during the flood is done (its pending gauges read 0):
+    a request whose client gave up (503) may still hold an extraction that cannot be interrupted."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < DRAIN_LIMIT_S:
+        text = await conn.text("/metrics")
+        values = [float(line.split()[-1]) for line in text.splitlines() if line.startswith(PENDING_GAUGES)]
+        if not any(values):
+            break
+        await asyncio.sleep(0.05)
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
 async def _overload(base_url: str, route: str, body: dict, clients: int, seconds: float) -> dict:
     deadline = time.monotonic() + seconds
     statuses, (health_ms, health) = await asyncio.gather(_clients(base_url, route, body, clients, deadline),
                                                          _health(base_url, deadline))
     conn = await Connection.open(base_url)
     try:
+        drained_ms = await _drained(conn)
         started = time.perf_counter()
         first_after = await conn.post(route, body)
         first_after_ms = (time.perf_counter() - started) * 1000
@@ -76,9 +92,10 @@ async def _overload(base_url: str, route: str, body: dict, clients: int, seconds
     return {"route": route, "clients": clients, "seconds": seconds, "statuses": dict(statuses),
             "health": dict(health), "health_p50_ms": round(float(np.percentile(ms, 50)), 1),
             "health_p99_ms": round(float(np.percentile(ms, 99)), 1), "health_max_ms": round(float(ms.max()), 1),
-            "first_after": first_after, "first_after_ms": round(first_after_ms, 1)}
+            "drained_ms": drained_ms, "first_after": first_after, "first_after_ms": round(first_after_ms, 1)}
 
 
 def overload(base_url: str, route: str, body: dict, clients: int, seconds: float) -> dict:
-    """``clients`` closed-loop clients posting ``body`` to ``route`` for ``seconds``, then one more request."""
+    """``clients`` closed-loop clients posting ``body`` to ``route`` for ``seconds``, then, once the work admitted
+    during the flood is done, one more request."""
     return asyncio.run(_overload(base_url, route, body, clients, seconds))

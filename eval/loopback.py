@@ -25,6 +25,10 @@ class Connection:
 
     async def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict[str, str]]:
         """Send one request and read the whole response; its status code and (lower-case) headers."""
+        status, headers, _ = await self._exchange(method, path, body)
+        return status, headers
+
+    async def _exchange(self, method: str, path: str, body: dict | None) -> tuple[int, dict[str, str], bytes]:
         payload = json.dumps(body).encode() if body is not None else b""
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(payload)}\r\n"
         if body is not None:
@@ -37,8 +41,13 @@ class Connection:
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
             name, _, value = line.decode("latin-1").partition(":")
             headers[name.strip().lower()] = value.strip()
-        await self.reader.readexactly(int(headers.get("content-length", 0)))
-        return int(status_line.split()[1]), headers
+        content = await self.reader.readexactly(int(headers.get("content-length", 0)))
+        return int(status_line.split()[1]), headers, content
+
+    async def text(self, path: str) -> str:
+        """The body of a GET, as text (e.g. ``/metrics``)."""
+        status, _, body = await self._exchange("GET", path, None)
+        return body.decode()
 
     async def post(self, path: str, body: dict) -> int:
         return (await self.request("POST", path, body))[0]

@@ -36,6 +36,7 @@ class _Job:
     items: list[dict]
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
+    released: bool = False
 
 
 @dataclass
@@ -81,6 +82,7 @@ class MicroBatcher:
         self.metrics = metrics
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self.admission = Admission("statements", limits.max_pending, limits.timeout_s, metrics.pending)
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="stance-inference", daemon=True)
 
     def start(self) -> None:
@@ -100,8 +102,17 @@ class MicroBatcher:
         self.admission.admit(len(items))
         loop = asyncio.get_running_loop()
         job = _Job(items, loop.create_future(), loop)
+        # A request that times out gives its room back at once; the worker will skip its statements.
+        job.future.add_done_callback(lambda f: self._release(job) if f.cancelled() else None)
         self._queue.put(job)
         return await job.future
+
+    def _release(self, job: _Job) -> None:
+        with self._lock:
+            if job.released:
+                return
+            job.released = True
+        self.admission.release(len(job.items))
 
     def _work(self) -> None:
         while (first := self._queue.get()) is not None:
@@ -109,7 +120,8 @@ class MicroBatcher:
             try:
                 self._run([job for job in batch if not job.future.done()])
             finally:
-                self.admission.release(sum(len(job.items) for job in batch))
+                for job in batch:
+                    self._release(job)
         log.info("inference worker stopped")
 
     def _gather(self, first: _Job) -> list[_Job]:
