@@ -40,7 +40,7 @@ def score(
     model: Optional[str] = VersionOpt,
     models: Optional[Path] = ModelsOpt,
     backend: str = BackendOpt,
-    batch_size: int = typer.Option(256, "--batch-size", min=1, help="Inputs per checkpoint (each scored in "
+    batch_size: int = typer.Option(1024, "--batch-size", min=1, help="Inputs per checkpoint (each scored in "
                                                                    "length-sorted model batches of 16)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same OUT."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT instead of refusing."),

@@ -20,8 +20,9 @@ from eval.inputs import Row, Source
 from model.errors import InputError
 
 OUTPUT_KEYS = ("label", "probs", "model_version")
-COMMIT_ROWS = 256
-"""Rows per committed batch (output, rejects and checkpoint fsynced once per batch)."""
+COMMIT_ROWS = 1024
+"""Rows per committed batch (output, rejects and checkpoint fsynced once per batch): as many as the engine
+limit sorts by length at once, so batch scoring pads no more than it does. Memory holds one such batch."""
 INFERENCE_BATCH = 16
 """Statements per model call within a committed batch, sorted by length: as in the service, where 16 beat 64
 on 2 cores (less padding). One padded call for a whole committed batch ran at about half the engine limit."""
