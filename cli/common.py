@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 from typing import Iterator
 
 import typer
+
+from model.errors import StanceError
+
+DEBUG_ENV = "STANCE_DEBUG"
 
 ModelsOpt = typer.Option(None, "--models", envvar="STANCE_MODELS", help="Models folder (registry root).")
 CorporaOpt = typer.Option(None, "--corpora", envvar="STANCE_CORPORA", help="Corpora root (default ../shared/corpora).")
@@ -22,12 +27,16 @@ def fail(message: str, code: int = 1) -> None:
 
 @contextmanager
 def user_errors(*kinds: type[BaseException]) -> Iterator[None]:
-    """Turn expected failures (missing files, bad data, refused models) into one clear line and exit 1."""
-    from model.registry import RegistryError
+    """Turn the project's own errors (and ``kinds``) into one clear line and exit 1.
 
+    Anything else, a ``KeyError`` from a bug say, keeps its traceback; ``stance --debug`` (or
+    ``STANCE_DEBUG=1``) shows the traceback for the project's errors too.
+    """
     try:
         yield
-    except (FileNotFoundError, RegistryError, ValueError, KeyError, *kinds) as e:
+    except (StanceError, *kinds) as e:
+        if os.environ.get(DEBUG_ENV):
+            raise
         fail(str(e).strip("'\"") or e.__class__.__name__)
 
 
@@ -35,4 +44,3 @@ def echo_json(obj) -> None:
     import json
 
     sys.stdout.write(json.dumps(obj, indent=2, ensure_ascii=False) + "\n")
-

@@ -40,7 +40,7 @@ def new(
 
     cache = CorpusCache(corpora)
     ids = [d for item in docs for d in item.split(",") if d]
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         records = new_candidates(corpus, ids, cache, annotator)
     _write_jsonl(records, out)
     typer.echo(f"wrote {len(records)} candidates from {len(ids)} documents to {out}")
@@ -75,7 +75,7 @@ def blind(
     from training.annotations import load_annotations
 
     cache = CorpusCache(corpora)
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         records = blind_copy(load_annotations(source, cache), n, cache, seed, annotator)
     _write_jsonl(records, out)
     typer.echo(f"wrote {len(records)} unlabelled statements to {out}")
@@ -108,7 +108,7 @@ def add(batch: Path = typer.Argument(...), name: str = typer.Option(..., help="B
     from training.annotate import add_batch, register_documents
 
     cache = CorpusCache(corpora)
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         dest = add_batch(batch, name, cache)
     typer.echo(f"filed {dest}")
     if documents:
@@ -124,7 +124,7 @@ def agreement(a: Path = typer.Argument(..., help="Annotator A: a batch file or a
     """Cohen's kappa and the confusion between two annotators over the statements both labelled."""
     from training.annotate import agreement as compute
 
-    with user_errors():
+    with user_errors(ValueError):  # training/ reports bad batches as ValueError
         report = compute(a, b)
     if save:
         save.parent.mkdir(parents=True, exist_ok=True)
@@ -150,7 +150,7 @@ def study(
     def records(path: Path) -> list[dict]:
         return load_annotations(sorted(path.glob("*.jsonl")) if path.is_dir() else [path], CorpusCache(corpora))
 
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         documents = [(r["corpus"], str(r["doc_id"])) for _, r, _ in read_jsonl(docs) if r]
         report = run_study(records(first), records(second), documents)
     if out:
@@ -173,7 +173,7 @@ def select(
     """Active learning: the statements in new articles the current model is least sure of."""
     from training.active import select_uncertain
 
-    with user_errors():
+    with user_errors(ValueError, FileNotFoundError):  # training/ reports a bad pool or -n as ValueError
         records = select_uncertain(pool, n, model, models, backend)
     _write_jsonl(records, out)
     typer.echo(f"wrote the {len(records)} least certain statements to {out}")
@@ -187,7 +187,7 @@ def _gold_stats(corpora: Optional[Path]) -> dict:
     from training.dataset import load_gold_splits
     from training.stats import gold_stats
 
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         return gold_stats(load_gold_splits())
 
 
@@ -274,7 +274,7 @@ def split(corpora: Optional[Path] = CorporaOpt) -> None:
         os.environ["STANCE_CORPORA"] = str(corpora)
     from training.dataset import SPLITS_MANIFEST, load_gold_splits, read_manifest
 
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         before = read_manifest()
         load_gold_splits(update_manifest=True, check_leaks=True)
         after = read_manifest()
@@ -297,7 +297,7 @@ def rereview(
     from training.annotations import ANNOTATIONS_DIR
     from training.review import DECISIONS_DIR, V1_DIR, change_counts, load_decisions, rereview as apply, write_rereview
 
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         kept, dropped = apply(v1 or V1_DIR, load_decisions(decisions or DECISIONS_DIR))
     write_rereview(out or ANNOTATIONS_DIR, kept, dropped)
     records = [r for recs in kept.values() for r in recs]

@@ -32,7 +32,7 @@ def fit(
     from training.annotations import AnnotationError
     from training.relevance_fit import fit_relevance
 
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         report = fit_relevance(out=out or WEIGHTS_FILE, limit=limit)
     echo_json(report)
 

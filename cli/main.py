@@ -6,12 +6,23 @@ and each step's inputs and outputs are declared where it is implemented.
 
 from __future__ import annotations
 
+import os
+
 import typer
 
 from cli import data, extract, modelling, scoring, serving, summit
+from cli.common import DEBUG_ENV
 
 app = typer.Typer(help="summit-stance: who said what, for whom, toward whom, and how.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
+
+
+@app.callback()
+def main(debug: bool = typer.Option(False, "--debug", help="Show the traceback of every error, expected or not.")
+         ) -> None:
+    """summit-stance: who said what, for whom, toward whom, and how."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
 
 extract.register(app)
 data.register(app)

@@ -44,7 +44,7 @@ def train(
     from training.dataset import fingerprint, load_gold_splits, to_items
     from training.train import TrainConfig, train_model
 
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         splits = load_gold_splits(update_manifest=update_splits)
         if limit:
             splits = {k: v[:limit] for k, v in splits.items()}
@@ -126,7 +126,7 @@ def baselines(
     from training.corpora import corpora_root
     from training.dataset import load_gold_splits, to_items
 
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         splits = {k: to_items(v) for k, v in load_gold_splits().items()}
         predictor = None if model == "none" else Predictor.from_registry(model, "onnx", models)
         results = run_baselines(splits, corpora_root() / "cameo" / "CAMEO.verbpatterns.150430.txt",
@@ -157,7 +157,7 @@ def retrain(
     from training.retrain import retrain as run
     from training.train import TrainConfig
 
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError, ValueError):  # training/ says "too few" as ValueError
         outcome = run(batches, Registry(models), TrainConfig(epochs=epochs, max_length=max_length), dry_run, limit)
     if as_json:
         echo_json(outcome)

@@ -40,7 +40,8 @@ def score(
     model: Optional[str] = VersionOpt,
     models: Optional[Path] = ModelsOpt,
     backend: str = BackendOpt,
-    batch_size: int = typer.Option(64, "--batch-size", min=1, help="Statements per inference batch and checkpoint."),
+    batch_size: int = typer.Option(1024, "--batch-size", min=1, help="Inputs per checkpoint (each scored in "
+                                                                   "length-sorted model batches of 16)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same OUT."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT instead of refusing."),
     year: Optional[int] = typer.Option(None, "--year", help="Articles only: the year they were written."),
@@ -119,7 +120,7 @@ def loco(
     from training.dataset import load_gold_splits, to_items
     from training.train import TrainConfig
 
-    with user_errors(AnnotationError):
+    with user_errors(AnnotationError, FileNotFoundError):
         splits = {k: to_items(v) for k, v in load_gold_splits().items()}
         results = run_loco(splits, TrainConfig(epochs=epochs, max_length=max_length, seed=seed), corpus or None,
                            max_train, bootstrap)
@@ -235,7 +236,7 @@ def articles(
     from eval.report import write_json
     from model.predictor import Predictor
 
-    with user_errors():
+    with user_errors(FileNotFoundError):
         predictor = Predictor.from_registry(model, backend, models)
         result = articles_metrics(_gold_matches(data, corpora, min_overlap, split), predictor, min_overlap)
         if out:
@@ -259,7 +260,7 @@ def extraction(
     from eval.articles import extraction_metrics
     from eval.report import write_json
 
-    with user_errors():
+    with user_errors(FileNotFoundError):
         result = extraction_metrics(_gold_matches(data, corpora, min_overlap, split), min_overlap)
         if out:
             write_json(result, out / "extraction.json")

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from cli.common import BackendOpt, ModelsOpt, echo_json, fail, user_errors
+from model.errors import InputError
 from service.limits import Limits
 
 
@@ -33,7 +34,11 @@ def serve(
     max_statements: Optional[int] = _limit("max_statements", "Statements per /v1/score request, 413 above"),
     max_statement_chars: Optional[int] = _limit("max_statement_chars", "Characters per statement, 413 above"),
     max_article_chars: Optional[int] = _limit("max_article_chars", "Characters per /v1/analyze article, 413 above"),
+    max_pending_chars: Optional[int] = _limit("max_pending_chars", "Article characters awaiting extraction, "
+                                                                   "429 above"),
     timeout_s: Optional[float] = _limit("timeout_s", "Seconds before an unanswered request is cut with 503"),
+    header_timeout_s: Optional[float] = _limit("header_timeout_s", "Seconds for a request's headers to arrive"),
+    body_timeout_s: Optional[float] = _limit("body_timeout_s", "Seconds to wait for more of a body, 408 after"),
     max_pending: Optional[int] = _limit("max_pending", "Statements admitted and not yet answered, 429 above"),
     batch_size: Optional[int] = _limit("batch_size", "Most statements per inference batch"),
     batch_wait_ms: Optional[float] = _limit("batch_wait_ms", "Longest wait for a batch to fill, in milliseconds"),
@@ -41,18 +46,27 @@ def serve(
     inference_threads: Optional[int] = _limit("inference_threads", "Model threads, 0 = CPUs - 1 (at most 4)"),
     log_level: str = typer.Option("info", help="uvicorn log level."),
 ) -> None:
-    """Serve /v1/score, /v1/analyze, /v1/model, /healthz, /readyz and /metrics over the current model."""
+    """Serve /v1/score, /v1/analyze, /v1/model, /healthz, /readyz and /metrics over the current model.
+
+    SIGTERM stops accepting connections, answers the requests in flight, then exits.
+    """
+    import shutil
+    import tempfile
+
     import uvicorn
 
     from model.registry import MODELS_ENV, Registry, RegistryError
     from service.app import BACKEND_ENV
+    from service.logs import log_config
+    from service.metrics import MULTIPROC_ENV
 
     with user_errors():
         if backend not in ("onnx", "torch"):
-            raise ValueError(f"unknown backend {backend!r}: use onnx or torch")
+            raise InputError(f"unknown backend {backend!r}: use onnx or torch")
         limits = Limits.from_env(
             max_statements=max_statements, max_statement_chars=max_statement_chars,
-            max_article_chars=max_article_chars, timeout_s=timeout_s, max_pending=max_pending,
+            max_article_chars=max_article_chars, max_pending_chars=max_pending_chars, timeout_s=timeout_s,
+            header_timeout_s=header_timeout_s, body_timeout_s=body_timeout_s, max_pending=max_pending,
             batch_size=batch_size, batch_wait_ms=batch_wait_ms, reload_interval_s=reload_interval_s,
             inference_threads=inference_threads)
     registry = Registry(models)
@@ -64,8 +78,16 @@ def serve(
     os.environ.update(limits.to_env())
     os.environ[MODELS_ENV] = str(registry.root.resolve())
     os.environ[BACKEND_ENV] = backend
-    uvicorn.run("service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level)
+    metrics_dir = tempfile.mkdtemp(prefix="stance-metrics-") if workers > 1 else None
+    if metrics_dir:  # each worker writes its metrics here; /metrics in any of them sums all
+        os.environ[MULTIPROC_ENV] = metrics_dir
+    try:
+        uvicorn.run("service.app:app_from_env", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, log_config=log_config(log_level),
+                    http="service.connections:HeaderTimeoutProtocol", timeout_graceful_shutdown=int(limits.timeout_s) + 5)
+    finally:
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def bench(
@@ -80,17 +102,24 @@ def bench(
     baseline: bool = typer.Option(True, "--baseline/--no-baseline", help="Also measure the transformers pipeline."),
     baseline_threads: Optional[int] = typer.Option(None, min=1, help="Pin the baseline's torch threads (default: "
                                                    "torch's own choice, as a plain pipeline runs)."),
+    engine_statements: int = typer.Option(2000, "--engine-statements", min=0,
+                                          help="Statements for the raw engine limit and the `stance score` run "
+                                               "it is compared with (0 skips both)."),
+    soak: float = typer.Option(0.0, "--soak", min=0, help="Also overload /v1/score and /v1/analyze at 4x capacity "
+                                                          "for this many seconds each (health, recovery, memory)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of the table."),
 ) -> None:
-    """Throughput and latency of `stance serve` against a transformers-pipeline server, both on loopback."""
+    """Throughput and latency of `stance serve` against a transformers-pipeline server, both on loopback, as
+    shares of the raw engine limit (the model alone, in one process), with `stance score`'s share too."""
     from eval.bench import BenchConfig, format_table, run_bench
 
-    with user_errors(RuntimeError):
+    with user_errors():
         levels = [int(c) for c in concurrency.split(",") if c.strip()]
         if not levels or min(levels) < 1:
-            raise ValueError(f"--concurrency {concurrency!r}: give positive integers, e.g. 1,8,32")
+            raise InputError(f"--concurrency {concurrency!r}: give positive integers, e.g. 1,8,32")
         cfg = BenchConfig(models=models, backend=backend, concurrency=levels, requests=requests,
-                          seconds=seconds, data=data, baseline=baseline, baseline_threads=baseline_threads)
+                          seconds=seconds, data=data, baseline=baseline, baseline_threads=baseline_threads,
+                          engine_statements=engine_statements, soak_s=soak)
         result = run_bench(cfg, progress=lambda line: typer.echo(line, err=True))
     if out:
         import json

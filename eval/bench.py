@@ -17,11 +17,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from model.registry import Registry
+from eval.loopback import Connection
+from model.errors import InputError
+from service.limits import Limits
 from service.process import ServerProcess, free_port, stance_server
 
 GIB = 1024 ** 3
@@ -40,6 +42,10 @@ class BenchConfig:
     data: Path | None = None
     baseline: bool = True
     baseline_threads: int | None = None
+    engine_statements: int = 2_000
+    """Statements for the raw engine limit and the ``stance score`` run (0 skips both)."""
+    soak_s: float = 0.0
+    """Seconds of overload per route at 4x capacity (0: no soak)."""
 
 
 def load_statements(data: Path | None = None) -> tuple[list[dict], str]:
@@ -51,53 +57,16 @@ def load_statements(data: Path | None = None) -> tuple[list[dict], str]:
         source = "gold annotations (data/annotations)"
     except (AnnotationError, FileNotFoundError, KeyError) as e:
         if data is None:
-            raise ValueError(f"gold annotations unavailable ({e}); pass --data statements.jsonl") from None
+            raise InputError(f"gold annotations unavailable ({e}); pass --data statements.jsonl") from None
         records, source = [], str(data)
         for n, rec, err in read_jsonl(data):
             if err or not isinstance(rec.get("text"), str) or not rec["text"].strip():
-                raise ValueError(f"{data}:{n}: {err or 'needs a non-empty text field'}")
+                raise InputError(f"{data}:{n}: {err or 'needs a non-empty text field'}")
             records.append(rec)
     if not records:
-        raise ValueError(f"no statements in {source}")
+        raise InputError(f"no statements in {source}")
     keep = ("text", "speaker_party", "target_party")
     return [{k: r[k] for k in keep if r.get(k)} for r in records], source
-
-
-class _Connection:
-    """A minimal HTTP/1.1 keep-alive client for one fixed route.
-
-    httpx costs more CPU per request than the servers under test and shares their two cores, so
-    with it the client, not the server, sets the ceiling at high concurrency; this one barely registers.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str):
-        self.reader, self.writer = reader, writer
-        self.head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-
-    @classmethod
-    async def open(cls, base_url: str, path: str) -> "_Connection":
-        url = urlsplit(base_url)
-        reader, writer = await asyncio.open_connection(url.hostname, url.port)
-        return cls(reader, writer, url.hostname, path)
-
-    async def post(self, body: dict) -> int:
-        """Send one request and read the whole response; its status code."""
-        payload = json.dumps(body).encode()
-        self.writer.write(f"{self.head}Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
-        status_line = await self.reader.readline()
-        if not status_line:
-            raise ConnectionResetError("server closed the connection")
-        status = int(status_line.split()[1])
-        length = 0
-        while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        await self.reader.readexactly(length)
-        return status
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 async def _drive(base_url: str, statements: list[dict], concurrency: int, requests: int, seconds: float) -> dict:
@@ -109,18 +78,18 @@ async def _drive(base_url: str, statements: list[dict], concurrency: int, reques
 
     async def client_loop() -> None:
         nonlocal sent
-        conn = await _Connection.open(base_url, "/v1/score")
+        conn = await Connection.open(base_url)
         try:
             while sent < requests and time.monotonic() < deadline:
                 body = {"statements": [statements[sent % len(statements)]]}
                 sent += 1
                 started = time.perf_counter()
                 try:
-                    status = str(await conn.post(body))
+                    status = str(await conn.post("/v1/score", body))
                 except (OSError, asyncio.IncompleteReadError) as e:
                     status = type(e).__name__
                     conn.close()
-                    conn = await _Connection.open(base_url, "/v1/score")
+                    conn = await Connection.open(base_url)
                 if status == "200":
                     latencies.append(time.perf_counter() - started)
                 else:
@@ -188,9 +157,33 @@ def run_bench(cfg: BenchConfig, progress: Callable[[str], None] = print) -> dict
         "cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
         "requests_per_level": cfg.requests, "seconds_per_level": cfg.seconds,
     }
+    limits = Limits.from_env()
+    if cfg.engine_statements:
+        from eval.engine import batch_scoring_rate, engine_limit
+
+        for name, threads in (("engine_limit_service_threads", limits.threads), ("engine_limit", None)):
+            result[name] = engine_limit(version, cfg.backend, statements, cfg.engine_statements, limits.batch_size,
+                                        threads)
+            progress(f"{name}: {result[name]['statements_per_s']} statements/s (threads {threads or 'default'})")
+        result["score"] = batch_scoring_rate(version, cfg.backend, statements, cfg.engine_statements)
+        result["score"]["share_of_engine"] = round(result["score"]["lines_per_s"]
+                                                   / result["engine_limit"]["statements_per_s"], 3)
+        result["score"]["cpu_share_of_engine"] = round(result["engine_limit"]["cpu_ms_per_statement"]
+                                                       / result["score"]["cpu_ms_per_statement"], 3)
+        progress(f"stance score: {result['score']['lines_per_s']} lines/s = "
+                 f"{result['score']['share_of_engine']:.0%} of the engine limit "
+                 f"({result['score']['cpu_share_of_engine']:.0%} by CPU time)")
     with stance_server(registry.root, cfg.backend, "--log-level", "warning") as server:
         progress(f"ours: stance serve --backend {cfg.backend} at {server.base_url}")
         result["ours"] = measure_server(server, statements, cfg, progress)
+        if cfg.engine_statements:
+            engine = result["engine_limit_service_threads"]["statements_per_s"]
+            for level in result["ours"]["levels"]:
+                level["share_of_engine"] = round(level["statements_per_s"] / engine, 3)
+        if cfg.soak_s:
+            from eval.soak import soak
+
+            result["soak"] = soak(server, statements, limits, cfg.soak_s, progress)
     if cfg.baseline:
         port = free_port()
         command = [sys.executable, "-m", "eval.bench_baseline", "--model", str(version.path), "--port", str(port)]
@@ -215,6 +208,7 @@ def _aims(result: dict, cfg: BenchConfig) -> dict:
             (at_32["throughput_x"] or 0) >= AIM_THROUGHPUT_X if at_32 else None,
         f"single_p50_ms_lt_{AIM_SINGLE_P50_MS:g}": single < AIM_SINGLE_P50_MS if single is not None else None,
         "memory_under_1_gib": result["ours"]["memory"]["under_1_gib"],
+        "score_ge_90pct_of_engine": result["score"]["share_of_engine"] >= 0.9 if "score" in result else None,
     }
 
 
@@ -238,5 +232,17 @@ def format_table(result: dict) -> str:
             m = result[name]["memory"]
             rows.append(f"memory {name:<9} RSS {m['vm_rss_mib']} MiB, peak {m['vm_hwm_mib']} MiB "
                         f"({'under' if m['under_1_gib'] else 'NOT under'} 1 GiB)")
+    if "engine_limit" in result:
+        rows += ["", f"raw engine limit: {result['engine_limit']['statements_per_s']} statements/s (default threads), "
+                     f"{result['engine_limit_service_threads']['statements_per_s']} with the service's threads",
+                 f"stance score: {result['score']['lines_per_s']} lines/s = {result['score']['share_of_engine']:.0%} "
+                 f"of the engine limit ({result['score']['cpu_share_of_engine']:.0%} by CPU time per statement)",
+                 "service: " + ", ".join(f"concurrency {lvl['concurrency']} = {lvl['share_of_engine']:.0%}"
+                                          for lvl in result["ours"]["levels"]) + " of the engine limit (same threads)"]
+    for route, r in result.get("soak", {}).items():
+        rows.append(f"soak {route}: {r['clients']} clients {r['seconds']:g} s {json.dumps(r['statuses'])}; health p50 "
+                    f"{r['health_p50_ms']} / p99 {r['health_p99_ms']} / max {r['health_max_ms']} ms; first after "
+                    f"{r['first_after']}; RSS {r['before']['rss_mib']} -> {r['after']['rss_mib']} MiB, threads "
+                    f"{r['before']['threads']} -> {r['after']['threads']}")
     rows += ["", "aims: " + ", ".join(f"{k}={v}" for k, v in result["aims"].items())]
     return "\n".join(rows)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from eval.inputs import JsonlSource
+from model.errors import InputError
 from model.metrics import classification_metrics, reliability_bins
 from model.schema import LABELS
 
@@ -28,10 +29,10 @@ def load_labelled(path: Path) -> list[dict]:
     for row in JsonlSource(path, require_label=True).rows():
         reason = row.reason or label_problem(row.record)
         if reason:
-            raise ValueError(f"{path}:{row.where['line']}: {reason}")
+            raise InputError(f"{path}:{row.where['line']}: {reason}")
         items.append(row.record)
     if not items:
-        raise ValueError(f"{path}: no statements to evaluate on")
+        raise InputError(f"{path}: no statements to evaluate on")
     return items
 
 
@@ -42,11 +43,11 @@ def load_eval_items(data: str) -> list[dict]:
 
         items = to_items(load_gold_splits()[data])
         if not items:
-            raise ValueError(f"the gold {data} split is empty")
+            raise InputError(f"the gold {data} split is empty")
         return items
     path = Path(data)
     if not path.is_file():
-        raise FileNotFoundError(f"--data {data}: neither a split name ({', '.join(SPLITS)}) nor a file")
+        raise InputError(f"--data {data}: neither a split name ({', '.join(SPLITS)}) nor a file")
     return load_labelled(path)
 
 

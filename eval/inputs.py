@@ -11,9 +11,13 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Protocol
+
+from model.errors import InputError
+from model.schema import surrogate_problem
 
 STRING_FIELDS = ("speaker", "speaker_party", "target_party", "context")
 COUNT_CHUNK = 1 << 20
@@ -43,6 +47,9 @@ def statement_problem(obj) -> str | None:
     """Why a parsed input cannot be scored as a statement, or None if it can."""
     if not isinstance(obj, dict):
         return "not a JSON object"
+    problem = surrogate_problem(obj, "the record")
+    if problem:
+        return problem
     if "text" not in obj:
         return "missing field 'text'"
     if not isinstance(obj["text"], str):
@@ -146,7 +153,7 @@ class CsvSource:
         with self.path.open("rb") as f:  # checked now, so a bad header stops the run before the model loads
             self.header = [h.strip() for h in next(csv.reader(self._lines(f, {"offset": 0, "line": 0})), [])]
         if "text" not in self.header:
-            raise ValueError(f"{self.path}: the CSV header has no 'text' column (found {self.header or 'nothing'})")
+            raise InputError(f"{self.path}: the CSV header has no 'text' column (found {self.header or 'nothing'})")
 
     def total(self) -> int:
         return max(count_lines(self.path) - 1, 0)
@@ -171,17 +178,42 @@ class CsvSource:
                 f.seek(cursor["offset"])
                 pos.update(cursor)
             while True:
-                start = pos["line"] + 1
+                begin = dict(pos)
+                start = begin["line"] + 1
+                error = None
                 try:
                     fields = next(reader)
                 except StopIteration:
                     return
                 except csv.Error as e:
-                    yield self._reject(start, dict(pos), f"not valid CSV ({e})", None)
+                    fields, error = [], f"not valid CSV ({e})"
+                if pos["line"] > start and (error or self._swallows_rows(f, begin["offset"], pos["offset"])):
+                    # Reject the line that opened the quote and read on from the next one, so the rows it
+                    # swallowed are scored: scored + rejected is the number of rows in the file.
+                    reason = (f"unclosed quote: a field opened on line {start} runs on to line {pos['line']}"
+                              f"{f' and fails ({error})' if error else ', over lines that are rows of their own'}; "
+                              "close or double the quote")
+                    f.seek(begin["offset"])
+                    pos.update(offset=begin["offset"] + len(f.readline()), line=start)
+                    reader = csv.reader(self._lines(f, pos))  # the old one may have read to the end
+                    raw = os.pread(f.fileno(), pos["offset"] - begin["offset"], begin["offset"])
+                    yield Row({"line": start}, dict(pos), start - 1, reason=reason, raw=_printable(raw))
+                    continue
+                if error:
+                    yield self._reject(start, dict(pos), error, None)
                     continue
                 if not fields:
                     continue
                 yield self._row(self.header, fields, start, dict(pos))
+
+    def _swallows_rows(self, f, start: int, end: int) -> bool:
+        """Whether a record read over several lines took in a line that is a whole row by itself: the sign of
+        a stray quote, not of a statement with line breaks in it."""
+        lines = os.pread(f.fileno(), end - start, start).decode("utf-8", "surrogateescape").splitlines()
+        for line in lines[1:]:
+            if line.count('"') % 2 == 0 and len(next(csv.reader([line]), [])) == len(self.header):
+                return True
+        return False
 
     def _row(self, header: list[str], fields: list[str], line: int, cursor: dict) -> Row:
         joined = ",".join(fields)
@@ -263,7 +295,7 @@ def open_source(path: Path, year: int | None = None, speaker_party: str | None =
     if path.is_dir():
         return ArticleSource(path, year, speaker_party)
     if not path.is_file():
-        raise FileNotFoundError(f"input not found: {path}")
+        raise InputError(f"input not found: {path}")
     if path.suffix.lower() == ".csv":
         return CsvSource(path)
     return JsonlSource(path)

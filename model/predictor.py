@@ -14,6 +14,7 @@ from typing import Literal, Sequence
 import numpy as np
 
 from model.encoding import tokenize_batch
+from model.errors import InputError
 from model.quiet import quiet_libraries
 from model.registry import ModelVersion, Registry, RegistryError, verify_version
 
@@ -55,7 +56,7 @@ class Predictor:
         elif backend == "torch":
             self._run = self._torch_runner(version.path, threads)
         else:
-            raise ValueError(f"unknown backend {backend!r}: use 'onnx' or 'torch'")
+            raise InputError(f"unknown backend {backend!r}: use 'onnx' or 'torch'")
 
     @classmethod
     def from_registry(cls, name: str | None = None, backend: Backend = "onnx", models: str | Path | None = None,

@@ -8,7 +8,11 @@ Layout under the models folder (``$STANCE_MODELS`` or ``models/`` in the project
 
 A version becomes visible only by an atomic rename of a finished folder, and ``current``
 only ever moves by an atomic ``os.replace`` of a symlink, so a reader never sees a
-half-written version or a moment with no current model.
+half-written version or a moment with no current model. The manifest carries a checksum of
+itself as well as of every file, so an edited value (say a temperature) is refused like an
+altered weight file. Promotions and rollbacks hold one file lock, write their log line (one
+``O_APPEND`` write, fsynced) before moving ``current``, and so never race or leave a ``current``
+that the log does not explain.
 """
 
 from __future__ import annotations
@@ -16,21 +20,32 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import logging
+import math
 import os
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from model.encoding import ENCODING_VERSION
+from model.errors import StanceError
 from model.schema import LABELS
 
 MODELS_ENV = "STANCE_MODELS"
 MANIFEST = "stance.json"
 CARD = "MODEL_CARD.md"
+MANIFEST_CHECKSUM = "manifest_sha256"
+LOCK = ".registry.lock"
+MAX_TEMPERATURE = 100.0
+MAX_MODEL_LENGTH = 512
+
+log = logging.getLogger("stance.registry")
 
 
-class RegistryError(RuntimeError):
+class RegistryError(StanceError, RuntimeError):
     """A model version is missing, altered or incompatible with this code."""
 
 
@@ -57,6 +72,27 @@ def file_hashes(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != MANIFEST
     }
+
+
+def manifest_checksum(manifest: dict) -> str:
+    """sha256 of the manifest's canonical JSON without its own checksum field."""
+    body = {k: v for k, v in manifest.items() if k != MANIFEST_CHECKSUM}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def manifest_problem(manifest: dict) -> str | None:
+    """Why the manifest's values cannot describe a working model (a checksum only proves nobody edited them)."""
+    temperature = manifest.get("temperature", 1.0)
+    if not isinstance(temperature, (int, float)) or not math.isfinite(temperature) \
+            or not 0 < temperature <= MAX_TEMPERATURE:
+        return f"temperature {temperature!r} is impossible (must be in (0, {MAX_TEMPERATURE:g}])"
+    max_length = manifest.get("training", {}).get("max_length", 128)
+    if not isinstance(max_length, int) or not 8 <= max_length <= MAX_MODEL_LENGTH:
+        return f"training.max_length {max_length!r} is impossible (must be 8..{MAX_MODEL_LENGTH})"
+    onnx = manifest.get("onnx_default")
+    if onnx is not None and onnx not in manifest.get("files", {}):
+        return f"onnx_default {onnx!r} is not one of the version's checksummed files"
+    return None
 
 
 @dataclass(frozen=True)
@@ -88,6 +124,14 @@ def verify_version(path: Path) -> ModelVersion:
         manifest = json.loads(manifest_path.read_text())
     except json.JSONDecodeError as e:
         raise RegistryError(f"{path}: manifest is not valid JSON ({e})") from None
+    if not isinstance(manifest, dict):
+        raise RegistryError(f"{path}: manifest is not a JSON object")
+    if manifest.get(MANIFEST_CHECKSUM) != manifest_checksum(manifest):
+        state = "has no checksum" if MANIFEST_CHECKSUM not in manifest else "was edited (checksum mismatch)"
+        raise RegistryError(f"{path}: manifest {MANIFEST} {state}; republish the version")
+    folder = path.resolve().name  # through a ``current`` link too
+    if manifest.get("version", folder) != folder:
+        raise RegistryError(f"{path}: manifest names version {manifest['version']!r}, not its folder {folder!r}")
     if list(manifest.get("labels", [])) != list(LABELS):
         raise RegistryError(f"{path}: label set {manifest.get('labels')} does not match the code's {list(LABELS)}")
     if manifest.get("encoding_version") != ENCODING_VERSION:
@@ -103,7 +147,10 @@ def verify_version(path: Path) -> ModelVersion:
             raise RegistryError(f"{path}: file {rel} is missing")
         if _sha256(f) != digest:
             raise RegistryError(f"{path}: file {rel} was altered (checksum mismatch)")
-    return ModelVersion(manifest.get("version", path.name), path, manifest)
+    problem = manifest_problem(manifest)
+    if problem:
+        raise RegistryError(f"{path}: manifest {problem}")
+    return ModelVersion(folder, path, manifest)
 
 
 class Registry:
@@ -127,14 +174,18 @@ class Registry:
 
     def publish(self, staging: Path, name: str, manifest: dict) -> ModelVersion:
         """Seal a built folder (checksums into its manifest) and rename it into place."""
-        manifest = {**manifest, "version": name, "labels": list(LABELS), "encoding_version": ENCODING_VERSION}
-        manifest["files"] = file_hashes(staging)
-        tmp = staging / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
-        os.replace(tmp, staging / MANIFEST)
         final = self.versions_dir / name
         if final.exists():
             raise RegistryError(f"version {name} already exists")
+        manifest = {**manifest, "version": name, "labels": list(LABELS), "encoding_version": ENCODING_VERSION}
+        manifest["files"] = file_hashes(staging)
+        manifest[MANIFEST_CHECKSUM] = manifest_checksum(manifest)
+        problem = manifest_problem(manifest)
+        if problem:
+            raise RegistryError(f"version {name} not published: manifest {problem}")
+        tmp = staging / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True))
+        os.replace(tmp, staging / MANIFEST)
         os.rename(staging, final)
         return verify_version(final)
 
@@ -144,6 +195,9 @@ class Registry:
         return sorted(p.name for p in self.versions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def version_path(self, name: str) -> Path:
+        """The folder of a version by its name; anything but a plain name inside ``versions/`` is refused."""
+        if not name or name in (".", "..") or name.startswith(".") or Path(name).name != name:
+            raise RegistryError(f"not a version name: {name!r}; give one of `stance models`, not a path")
         path = self.versions_dir / name
         if not path.is_dir():
             raise RegistryError(f"no model version {name!r} in {self.versions_dir}")
@@ -164,44 +218,88 @@ class Registry:
         except (FileNotFoundError, OSError):
             return None
 
+    def current_marker(self) -> tuple[str, int, int] | None:
+        """The current name and the identity of the link itself: a re-promotion changes it, the name stays."""
+        try:
+            st = os.lstat(self.current_link)
+            return Path(os.readlink(self.current_link)).name, st.st_ino, st.st_mtime_ns
+        except OSError:
+            return None
+
     def _point_current(self, name: str) -> None:
         tmp = self.root / f".current-{uuid.uuid4().hex}"
         os.symlink(Path("versions") / name, tmp)
         os.replace(tmp, self.current_link)
 
+    def _lock(self) -> FileLock:
+        self.root.mkdir(parents=True, exist_ok=True)
+        return FileLock(self.root / LOCK)
+
     def history(self) -> list[dict]:
+        """The log's entries; a torn last line (a writer killed mid-append) is skipped, any other bad line refused."""
         if not self.history_path.is_file():
             return []
-        return [json.loads(line) for line in self.history_path.read_text().splitlines() if line.strip()]
+        lines = self.history_path.read_bytes().split(b"\n")
+        entries = []
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                entries.append(json.loads(line))
+            except (json.JSONDecodeError, UnicodeDecodeError) as e:
+                if n == len(lines):  # no newline after it: the append never finished
+                    continue
+                raise RegistryError(f"{self.history_path}:{n}: not a log entry ({e}); fix or remove that line") from None
+        return entries
 
     def _log(self, action: str, previous: str | None, name: str, reason: str, metrics: dict,
              who: str | None = None) -> dict:
+        """Append one entry as a single write, after cutting off a torn last line left by a killed writer."""
         entry = {
             "action": action, "from": previous, "to": name, "reason": reason,
             "who": who or os.environ.get("STANCE_USER") or getpass.getuser(),
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "metrics": metrics,
         }
-        with self.history_path.open("a") as f:
-            f.write(json.dumps(entry) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        fd = os.open(self.history_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        try:
+            line = (json.dumps(entry) + "\n").encode()
+            size = os.fstat(fd).st_size
+            tail = os.pread(fd, size, 0).rsplit(b"\n", 1)[-1] if size else b""
+            if tail:
+                try:
+                    json.loads(tail)
+                    line = b"\n" + line  # a whole entry that only lacks its newline: keep it
+                except (json.JSONDecodeError, UnicodeDecodeError):
+                    log.warning("%s: cutting off a torn last line (%d bytes)", self.history_path, len(tail))
+                    os.ftruncate(fd, size - len(tail))
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         return entry
 
     def promote(self, name: str, reason: str = "", who: str | None = None) -> dict:
         """Make a verified version current; refused (current unchanged) if the version is broken.
 
-        ``who`` names the person (the workbench's analyst); by default ``$STANCE_USER`` or the login."""
-        version = self.get(name)
-        previous = self.current_name()
-        self._point_current(version.name)
-        return self._log("promote", previous, version.name, reason, version.metrics.get("test", {}), who)
+        ``who`` names the person (the workbench's analyst); by default ``$STANCE_USER`` or the login.
+        Promoting the current version again is logged (``from`` equals ``to``) and re-points ``current``,
+        which makes a running service reload it, e.g. after a refused version was repaired.
+        """
+        with self._lock():
+            version = self.get(name)
+            previous = self.current_name()
+            entry = self._log("promote", previous, version.name, reason, version.metrics.get("test", {}), who)
+            self._point_current(version.name)
+        return entry
 
     def rollback(self, reason: str = "", who: str | None = None) -> dict:
         """Point ``current`` back at the version whose promotion it replaced, as recorded in the log."""
-        current = self.current_name()
-        for entry in reversed(self.history()):
-            if entry["action"] == "promote" and entry["to"] == current and entry["from"]:
-                target = self.get(entry["from"])
-                self._point_current(target.name)
-                return self._log("rollback", current, target.name, reason, target.metrics.get("test", {}), who)
+        with self._lock():
+            current = self.current_name()
+            for entry in reversed(self.history()):
+                if entry["action"] == "promote" and entry["to"] == current and entry["from"] not in (None, current):
+                    target = self.get(entry["from"])
+                    logged = self._log("rollback", current, target.name, reason, target.metrics.get("test", {}), who)
+                    self._point_current(target.name)
+                    return logged
         raise RegistryError(f"nothing to roll back to: {current} has no recorded predecessor")

@@ -10,6 +10,23 @@ LABELS: tuple[str, ...] = ("cooperative", "confrontational", "conditional")
 
 CODEBOOK_VERSION = 2
 
+
+def surrogate_problem(value, where: str = "text") -> str | None:
+    """Where ``value`` (a string, or any JSON value) holds a lone surrogate, which valid JSON may carry
+    (``"\\ud800"``) but no tokenizer or UTF-8 writer accepts; None if it holds none."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as e:
+            return f"{where} holds an unpaired surrogate (U+{ord(value[e.start]):04X} at character {e.start + 1})"
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        problem = surrogate_problem(key, f"a key of {where}") or surrogate_problem(item, f"{where}.{key}")
+        if problem:
+            return problem
+    return None
+
 Kind = Literal["direct", "reported"]
 
 

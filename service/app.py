@@ -16,16 +16,17 @@ from typing import AsyncIterator, Awaitable, TypeVar
 
 from fastapi import Body, FastAPI
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
 from model.predictor import Backend
 from model.registry import models_root
 from service import analysis
 from service.batching import MicroBatcher
 from service.errors import ServiceError, install_error_handlers
+from service.extraction import Extractor
 from service.limits import Limits
+from service.logs import FORMAT, RequestIdFilter
 from service.metrics import ServiceMetrics
-from service.middleware import BodyLimit, RequestMetrics
+from service.middleware import BodyLimit, RequestId, RequestMetrics
 from service.model_holder import ModelHolder
 from service.schemas import (ANALYZE_EXAMPLES, SCORE_EXAMPLES, AnalyzeRequest, AnalyzeResponse, Health, ModelInfo,
                              Ready, ScoreRequest, ScoreResponse, error_responses)
@@ -40,9 +41,12 @@ with calibrated probabilities, from the model version currently promoted in the 
 
 * Errors always have the body `{"error": {"kind", "message", "detail"?}}`.
 * Unknown fields are refused (422) everywhere, as are wrong types (no coercion: `"2023"` is not a year).
-* Empty lists or blank text: 422. Too many statements, too long a statement, article or body: 413.
-* Overload: 429 with `Retry-After` (the queue of pending statements is bounded). A request not answered within
-  the configured timeout: 503. No model loaded yet: 503.
+* Empty lists or blank text, or text with an unpaired surrogate: 422. Too many statements, too long a statement,
+  article or body: 413 (also an article whose extraction could not finish within the timeout here).
+* Overload: 429 with `Retry-After` (pending statements and article characters awaiting extraction are bounded).
+  A request not answered within the configured timeout: 503, and its work not yet started is dropped. No model
+  loaded yet: 503. A body that stalls: 408.
+* Every response carries `X-Request-ID` (yours if you sent a plain token, else a new one); log lines carry it too.
 * A newly promoted model version is picked up without restart; a broken one is refused and shown at `/v1/model`.
 """
 
@@ -53,20 +57,24 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
     metrics = ServiceMetrics()
     holder = ModelHolder(models, backend, limits, metrics)
     batcher = MicroBatcher(holder, limits, metrics)
+    extractor = Extractor(limits, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         holder.start()
         batcher.start()
-        warming = asyncio.get_running_loop().run_in_executor(None, analysis.warm_up)
+        extractor.warm_up()
         yield
-        await warming
+        # uvicorn has stopped accepting and answered every request in flight: drain and exit.
+        extractor.stop()
         batcher.stop()
         holder.stop()
+        metrics.process_exited()
 
     app = FastAPI(title="summit-stance", version="1", description=DESCRIPTION, lifespan=lifespan)
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, timeout_s=limits.body_timeout_s)
     app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(RequestId)
     install_error_handlers(app, metrics)
     install_workbench(app, holder, limits.max_article_chars)
 
@@ -102,7 +110,10 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
                                                  f"{limits.max_article_chars}")
 
         async def work() -> dict:
-            statements = await run_in_threadpool(analysis.extract, request.text, request.year, request.speaker_party)
+            statements = await extractor.extract(request.text, request.year, request.speaker_party)
+            if len(statements) > limits.max_pending:
+                raise ServiceError(413, "too_large", f"article yields {len(statements)} statements; at most "
+                                                     f"{limits.max_pending} are scored at once: split it")
             if not statements:
                 return {"model_version": holder.require().version_name, "statements": [], "summary": []}
             scored = await batcher.score(analysis.scoring_items(statements))
@@ -111,30 +122,35 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
 
         return await within_deadline(work())
 
+    # Health, model and metrics routes are async on purpose: they never wait for a worker thread, so they
+    # answer while extraction or inference threads are saturated.
     @app.get("/v1/model", response_model=ModelInfo, responses=error_responses(503))
-    def model_info() -> dict:
+    async def model_info() -> dict:
         """The serving version: labels, metrics, training data fingerprint, model card, and any refused version."""
         return holder.describe()
 
     @app.get("/healthz", response_model=Health)
-    def healthz() -> dict:
+    async def healthz() -> dict:
         """The process is alive (says nothing about the model)."""
         return {"status": "ok"}
 
     @app.get("/readyz", response_model=Ready, responses=error_responses(503))
-    def readyz() -> dict:
+    async def readyz() -> dict:
         """A model is loaded (each version answers a real prediction before it is swapped in) and the
-        inference worker is running."""
+        inference worker is running; ``refused`` says why a newer version is not served."""
         predictor = holder.require()
         if not batcher.alive:
             raise ServiceError(503, "not_ready", "inference worker has stopped")
-        return {"status": "ready", "model_version": predictor.version_name}
+        refused = holder.refused
+        return {"status": "ready", "model_version": predictor.version_name,
+                "refused": f"version {refused['version']} refused: {refused['reason']}" if refused else None}
 
     @app.get("/metrics", response_class=Response,
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
                               "description": "Prometheus text format"}})
-    def prometheus_metrics() -> Response:
-        """Requests, latency histograms, batch sizes, errors by kind, model reloads."""
+    async def prometheus_metrics() -> Response:
+        """Requests, latency histograms, batch sizes, extraction, errors by kind, model reloads (summed over
+        worker processes with ``--workers N``)."""
         return Response(metrics.render(), media_type=metrics.content_type)
 
     return app
@@ -142,7 +158,9 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
 
 def app_from_env() -> FastAPI:
     """The uvicorn factory: registry from ``STANCE_MODELS``, backend from ``STANCE_BACKEND``, limits from env."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=FORMAT)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RequestIdFilter())
     backend = os.environ.get(BACKEND_ENV, "onnx")
     if backend not in ("onnx", "torch"):
         raise ValueError(f"{BACKEND_ENV}={backend!r}: use onnx or torch")

@@ -5,9 +5,10 @@ predictor (tokenizer and runtime are not shared across threads). The first reque
 waits at most ``batch_wait_ms`` for company, so a lone request is barely delayed while under load
 batches fill up to ``batch_size`` statements and throughput grows. ``Predictor.predict`` sorts a
 batch's statements by length and runs them in chunks of ``batch_size`` (one large request is one
-batch), so padding stays small. Admission is bounded by ``max_pending``
-statements: past it a request is refused (429) at once instead of queueing without bound. A
-request that timed out is dropped from its batch unscored.
+batch), so padding stays small. Admission is bounded by ``max_pending`` statements and by what
+the measured inference rate gets through within the timeout (``Admission``): past it a request is
+refused (429) at once instead of queueing past its deadline. A request that timed out is dropped
+from its batch unscored.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 from model.encoding import party_header
 from model.predictor import Prediction, Predictor
+from service.admission import Admission
 from service.errors import ServiceError
 from service.limits import Limits
 from service.metrics import ServiceMetrics
@@ -34,6 +36,7 @@ class _Job:
     items: list[dict]
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
+    released: bool = False
 
 
 @dataclass
@@ -78,7 +81,7 @@ class MicroBatcher:
         self.limits = limits
         self.metrics = metrics
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._pending = 0
+        self.admission = Admission("statements", limits.max_pending, limits.timeout_s, metrics.pending)
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="stance-inference", daemon=True)
 
@@ -96,24 +99,20 @@ class MicroBatcher:
     async def score(self, items: list[dict]) -> Scored:
         """Predictions for one request's statements, in order; 429 when the service is full."""
         self.holder.require()
-        self._admit(len(items))
+        self.admission.admit(len(items))
         loop = asyncio.get_running_loop()
         job = _Job(items, loop.create_future(), loop)
+        # A request that times out gives its room back at once; the worker will skip its statements.
+        job.future.add_done_callback(lambda f: self._release(job) if f.cancelled() else None)
         self._queue.put(job)
         return await job.future
 
-    def _admit(self, n: int) -> None:
+    def _release(self, job: _Job) -> None:
         with self._lock:
-            if self._pending + n > self.limits.max_pending:
-                raise ServiceError(429, "overloaded", f"service is full ({self._pending} statements pending, "
-                                                      f"limit {self.limits.max_pending}); retry shortly")
-            self._pending += n
-            self.metrics.pending.set(self._pending)
-
-    def _release(self, n: int) -> None:
-        with self._lock:
-            self._pending -= n
-            self.metrics.pending.set(self._pending)
+            if job.released:
+                return
+            job.released = True
+        self.admission.release(len(job.items))
 
     def _work(self) -> None:
         while (first := self._queue.get()) is not None:
@@ -121,7 +120,8 @@ class MicroBatcher:
             try:
                 self._run([job for job in batch if not job.future.done()])
             finally:
-                self._release(sum(len(job.items) for job in batch))
+                for job in batch:
+                    self._release(job)
         log.info("inference worker stopped")
 
     def _gather(self, first: _Job) -> list[_Job]:
@@ -162,7 +162,9 @@ class MicroBatcher:
             for job in runnable:
                 self._deliver(job, ServiceError(500, "inference", "inference failed; it has been logged"))
             return
-        self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        self.admission.observe(len(items), elapsed)
+        self.metrics.batch_seconds.observe(elapsed)
         self.metrics.batch_size.observe(len(items))
         self.metrics.batch_requests.observe(len(runnable))
         at = 0

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from service.logs import HEADER, REQUEST_ID
 from service.metrics import ServiceMetrics
 
 log = logging.getLogger("stance.service")
@@ -73,7 +74,9 @@ def install_error_handlers(app: FastAPI, metrics: ServiceMetrics) -> None:
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         metrics.errors.labels("internal").inc()
-        return error_response(500, "internal", "internal error; it has been logged")
+        # Answered outside the middleware stack, so the request id header is added here.
+        return error_response(500, "internal", f"internal error; it has been logged with request id "
+                                               f"{REQUEST_ID.get()}", headers={HEADER: REQUEST_ID.get()})
 
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)

@@ -1,13 +1,39 @@
-"""Plain ASGI middleware (no per-request task or body copy): request metrics and the body-size guard."""
+"""Plain ASGI middleware (no per-request task or body copy): request ids, request metrics, the body guard."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import ServiceError
+from service.logs import HEADER, REQUEST_ID, request_id
 from service.metrics import ServiceMetrics
+
+
+class RequestId:
+    """Give every request an id (the client's ``X-Request-ID`` or a new one), for its log lines and response."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = request_id(dict(scope["headers"]).get(HEADER.encode()))
+        REQUEST_ID.set(rid)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != HEADER.encode()]
+                message = {**message, "headers": [*headers, (HEADER.encode(), rid.encode())]}
+            await send(message)
+
+        # Not reset afterwards: each request runs in its own task, and the 500 handler (outside this
+        # middleware) still reads the id to put it on its response.
+        await self.app(scope, receive, send_with_id)
 
 
 class RequestMetrics:
@@ -23,6 +49,7 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = 500
+        self.metrics.in_flight.inc()
 
         async def send_observed(message: Message) -> None:
             nonlocal status
@@ -33,17 +60,20 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_observed)
         finally:
+            self.metrics.in_flight.dec()
             route = getattr(scope.get("route"), "path", "unmatched")
             self.metrics.latency.labels(route).observe(time.perf_counter() - started)
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
 
 
 class BodyLimit:
-    """413 for a body over ``max_bytes``: at once if Content-Length says so, else as soon as it streams past."""
+    """413 for a body over ``max_bytes``: at once if Content-Length says so, else as soon as it streams past;
+    408 when the next piece of the body is not received within ``timeout_s``."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout_s: float):
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout_s = timeout_s
 
     def _refusal(self) -> ServiceError:
         return ServiceError(413, "too_large", f"request body is over {self.max_bytes} bytes")
@@ -60,7 +90,10 @@ class BodyLimit:
             nonlocal seen
             if too_big:
                 raise self._refusal()
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout_s)
+            except TimeoutError:
+                raise ServiceError(408, "timeout", f"request body not received within {self.timeout_s:g} s") from None
             seen += len(message.get("body", b""))
             if seen > self.max_bytes:
                 raise self._refusal()

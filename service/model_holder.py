@@ -1,7 +1,8 @@
 """The model in service, swapped for a newly promoted version without a restart or a failed request.
 
-A watcher thread reads the registry's ``current`` symlink every few seconds (one ``readlink``).
-When it points somewhere new, the version is verified and loaded *beside* the one serving, warmed
+A watcher thread reads the registry's ``current`` symlink every few seconds (one ``lstat`` and
+``readlink``). When the link is new (another version, or the same one promoted again, e.g. after
+a refused version was repaired), the version is verified and loaded *beside* the one serving, warmed
 up with a real prediction, and only then swapped in by one attribute assignment. Batches already
 running keep the predictor object they started with. A version that fails verification or loading
 is refused: the old one keeps serving and the refusal is logged and shown at ``/v1/model``.
@@ -10,6 +11,7 @@ is refused: the old one keeps serving and the refusal is logged and shown at ``/
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -29,6 +31,14 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
+_ABSOLUTE_DIRS = re.compile(r"(?<![^\s'\"(])/(?:[^\s:'\"/]+/)+")
+
+
+def public_reason(reason: str) -> str:
+    """A refusal as clients may see it: absolute paths cut to their last part (no server layout leaks)."""
+    return _ABSOLUTE_DIRS.sub("", reason)
+
+
 class ModelHolder:
     """Owns the serving ``Predictor`` and the thread that follows the registry's ``current`` alias."""
 
@@ -42,6 +52,8 @@ class ModelHolder:
         self.loaded_at: str | None = None
         self.refused: dict | None = None
         self._target: str | None = None
+        self._marker: tuple | None = None
+        self._refused_marker: tuple | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="stance-model-watcher", daemon=True)
 
@@ -58,24 +70,23 @@ class ModelHolder:
             self._stop.wait(self.interval_s)
 
     def check(self) -> None:
-        """Load the version ``current`` points at if it is new; refuse it, keeping the old one, if broken."""
-        name = self.registry.current_name()
-        if name == self._target:
-            self.refused = None  # e.g. a rollback away from a refused version
+        """Load the version ``current`` points at if the link is new; refuse it, keeping the old one, if broken."""
+        marker = self.registry.current_marker()
+        if marker is None or marker in (self._marker, self._refused_marker):
             return
-        if name is None or (self.refused and self.refused["version"] == name):
-            return
+        name = marker[0]
         try:
             predictor = Predictor(self.registry.get(name), self.backend, self.threads)
             predictor.predict([WARMUP])
         except Exception as e:  # a watcher that dies would silently stop all future reloads
-            self.refused = {"version": name, "reason": str(e), "at": _now()}
+            self._refused_marker = marker
+            self.refused = {"version": name, "reason": public_reason(str(e)), "at": _now()}
             self.metrics.reloads.labels("refused").inc()
             serving = self._target or "nothing"
             log.error("model version %s refused, still serving %s: %s", name, serving, e)
             return
-        previous, self.predictor, self._target = self._target, predictor, name
-        self.loaded_at, self.refused = _now(), None
+        previous, self.predictor, self._target, self._marker = self._target, predictor, name, marker
+        self.loaded_at, self.refused, self._refused_marker = _now(), None, None
         self.metrics.reloads.labels("loaded").inc()
         self.metrics.serving(predictor.version_name, self.backend)
         log.info("serving model version %s (was %s, backend %s)", name, previous, self.backend)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import httpx
 
+from model.errors import StanceError
+
 REPO = Path(__file__).resolve().parents[1]
 LOOPBACK = "127.0.0.1"
 
@@ -53,7 +55,7 @@ class ServerProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with code {self.proc.returncode}:\n{self.log_text()[-3000:]}")
+                raise StanceError(f"server exited with code {self.proc.returncode}:\n{self.log_text()[-3000:]}")
             try:
                 if httpx.get(self.base_url + self.ready_path, timeout=5).status_code == 200:
                     return self
@@ -61,7 +63,7 @@ class ServerProcess:
                 pass
             time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"server not ready after {timeout_s:.0f} s:\n{self.log_text()[-3000:]}")
+        raise StanceError(f"server not ready after {timeout_s:.0f} s:\n{self.log_text()[-3000:]}")
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:

@@ -12,6 +12,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from model.schema import surrogate_problem
+
+
+def _well_formed(text: str) -> str:
+    problem = surrogate_problem(text, "the text")
+    if problem:
+        raise PydanticCustomError("unpaired_surrogate", problem)
+    return text
+
 
 def _not_blank(text: str) -> str:
     if not text.strip():
@@ -19,8 +28,10 @@ def _not_blank(text: str) -> str:
     return text
 
 
-NonBlank = Annotated[str, Field(min_length=1, json_schema_extra={"pattern": r"\S"}), AfterValidator(_not_blank)]
-Party = Annotated[str, StringConstraints(max_length=100)]
+Text = Annotated[str, AfterValidator(_well_formed)]
+"""Any request string: a lone surrogate (valid JSON, not valid Unicode text) is a 422, never a failed batch."""
+NonBlank = Annotated[Text, Field(min_length=1, json_schema_extra={"pattern": r"\S"}), AfterValidator(_not_blank)]
+Party = Annotated[Text, StringConstraints(max_length=100)]
 
 # From /work/shared/seed/eu-china-summit-2023.txt (Reuters, EU-China summit, 7 Dec 2023).
 LI_QIANG_QUOTE = ("We hope that the EU will be wise when implementing restrictive economic and trade policies "
@@ -45,12 +56,12 @@ class StatementIn(RequestModel):
     """One statement to score; the parties say who speaks for whom, toward whom."""
 
     text: NonBlank = Field(description="The statement's own words (at most the configured characters; default 5,000).")
-    id: str | None = Field(None, max_length=200, description="Your identifier, echoed back with the result.")
-    speaker: str | None = Field(None, max_length=200, description="Who said it (kept for your records; not scored).")
+    id: Text | None = Field(None, max_length=200, description="Your identifier, echoed back with the result.")
+    speaker: Text | None = Field(None, max_length=200, description="Who said it (kept for your records; not scored).")
     speaker_party: Party | None = Field(None, description="Party the speaker speaks for; empty or null if unknown.")
     target_party: Party | None = Field(None, description="Party the statement is directed at; empty or null "
                                                          "if unknown.")
-    context: str | None = Field(None, max_length=2000, description="The sentence holding the statement and the one "
+    context: Text | None = Field(None, max_length=2000, description="The sentence holding the statement and the one "
                                 "before it, if known: the label can hang on them (\"... unless\").")
 
 
@@ -162,6 +173,8 @@ class Health(BaseModel):
 class Ready(BaseModel):
     status: Literal["ready"]
     model_version: str
+    refused: str | None = Field(None, description="Why the version `current` points at is not served (the one "
+                                                  "named in model_version serves instead), if so.")
 
 
 class ErrorInfo(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 STANCE = [sys.executable, "-m", "cli.main"]
+TINY_MODELS_ENV = "STANCE_TEST_TINY_MODELS"
 
 
 def corpora_dir() -> Path:
@@ -44,6 +46,9 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     real enough that every backend, the registry checks and the service run on true weights.
     """
     root = tmp_path_factory.mktemp("models")
+    if os.environ.get(TINY_MODELS_ENV):  # a registry this fixture built before, reused on a developer's machine
+        shutil.copytree(os.environ[TINY_MODELS_ENV], root, symlinks=True, dirs_exist_ok=True)
+        return root
     run_stance("train", "--models", str(root), "--epochs", "1", "--max-length", "64", "--limit", "48",
                "--promote", "--name", "tiny-1")
     return root
@@ -55,3 +60,16 @@ def models_copy(tiny_model_dir, tmp_path) -> Path:
     dst = tmp_path / "models"
     shutil.copytree(tiny_model_dir, dst, symlinks=True)
     return dst
+
+
+def publish_copy(root: Path, source: str, name: str) -> Path:
+    """A second real version: the source's files, sealed and published under a new name."""
+    from model.registry import MANIFEST, Registry
+
+    registry = Registry(root)
+    src = registry.version_path(source)
+    staging = registry.staging_dir()
+    shutil.copytree(src, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST))
+    manifest = json.loads((src / MANIFEST).read_text())
+    manifest.pop("files")
+    return registry.publish(staging, name, manifest).path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from conftest import REPO, run_stance
 from eval.baselines import run_baselines
 from eval.cameo_coder import CameoCoder
+from model.metrics import macro_f1
 from model.registry import Registry
 from model.schema import LABELS
 from training.corpora import corpora_root
@@ -29,13 +31,44 @@ def test_cameo_coder_maps_roots_to_stance():
 
 
 def test_baselines_on_a_small_slice():
+    """Each baseline is the system its name says, checked by what it must predict, not by value ranges."""
     splits = {k: to_items(v)[:60] for k, v in load_gold_splits().items()}
-    results = run_baselines({**splits, "test": splits["test"]}, CAMEO, bootstrap=50)
+    results = run_baselines(splits, CAMEO, bootstrap=50)
     assert set(results) == {"majority", "tfidf_logreg", "minilm_embeddings_logreg", "cameo_dictionary"}
-    for m in results.values():
-        assert 0 <= m["macro_f1"] <= 1 and len(m["macro_f1_ci95"]) == 2
-    # The majority baseline predicts one label: its macro-F1 is at most that label's F1 / 3.
-    assert results["majority"]["macro_f1"] <= max(v["f1"] for v in results["majority"]["per_label"].values()) / 3 + 1e-9
+    test = splits["test"]
+    y = np.array([LABELS.index(it["label"]) for it in test])
+    # Majority: the train split's commonest label for every test item, so recall 1 and precision its test share.
+    top = Counter(it["label"] for it in splits["train"]).most_common(1)[0][0]
+    share = sum(it["label"] == top for it in test) / len(test)
+    per = results["majority"]["per_label"]
+    assert per[top]["recall"] == 1.0 and per[top]["precision"] == pytest.approx(share, abs=1e-4)
+    assert all(per[lab]["recall"] == 0.0 for lab in LABELS if lab != top)
+    assert results["majority"]["macro_f1"] == pytest.approx(2 * share / (1 + share) / 3, abs=1e-3)
+    # CAMEO: exactly the dictionary coder's label for each test text.
+    coder = CameoCoder(CAMEO)
+    coded = np.array([LABELS.index(coder.label(it["text"])) for it in test])
+    assert results["cameo_dictionary"]["macro_f1"] == pytest.approx(macro_f1(y, coded, len(LABELS)), abs=1e-3)
+    assert results["cameo_dictionary"]["ece"] > 0  # one-hot answers: confident, so miscalibrated where wrong
+
+
+def synthetic_split(n: int, offset: int) -> list[dict]:
+    """Statements whose label is given away by its verb: what any real classifier must learn perfectly."""
+    verbs = {"cooperative": "welcomed and will support", "confrontational": "condemned and will punish",
+             "conditional": "will only accept if it first meets"}
+    items = []
+    for i in range(offset, offset + n):
+        label = LABELS[i % 3]
+        items.append({"text": f"The minister said China {verbs[label]} the plan number {i} of Japan.",
+                      "speaker_party": "China", "target_party": "Japan", "context": None, "label": label})
+    return items
+
+
+def test_learned_baselines_learn_a_learnable_task():
+    splits = {"train": synthetic_split(60, 0), "dev": synthetic_split(30, 60), "test": synthetic_split(30, 90)}
+    results = run_baselines(splits, CAMEO, bootstrap=20)
+    assert results["tfidf_logreg"]["macro_f1"] == 1.0
+    assert results["minilm_embeddings_logreg"]["macro_f1"] >= 0.9
+    assert results["majority"]["macro_f1"] == pytest.approx(0.5 / 3, abs=1e-3)   # equal thirds: F1 0.5 on one
 
 
 def test_retrain_decision_both_ways():

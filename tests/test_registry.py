@@ -1,34 +1,26 @@
-"""The model registry: promotion and rollback are atomic and logged; broken versions are refused."""
+"""The model registry: promotion and rollback are atomic, locked and logged; broken versions are refused."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import run_stance
-from model.registry import MANIFEST, Registry, RegistryError, verify_version
-
-
-def add_copy(root: Path, name: str) -> str:
-    """A second valid version: a copy of the tiny one under a new name (the manifest's name updated)."""
-    reg = Registry(root)
-    src = reg.version_path(reg.current_name())
-    dst = reg.versions_dir / name
-    shutil.copytree(src, dst)
-    manifest = json.loads((dst / MANIFEST).read_text())
-    manifest["version"] = name
-    (dst / MANIFEST).write_text(json.dumps(manifest))
-    return name
+from cli.common import user_errors
+from conftest import REPO, publish_copy, run_stance
+from model.registry import MANIFEST, Registry, RegistryError, manifest_checksum, verify_version
 
 
 def test_promote_and_rollback_are_logged(models_copy):
     reg = Registry(models_copy)
     first = reg.current_name()
-    second = add_copy(models_copy, "tiny-2")
+    second = publish_copy(models_copy, first, "tiny-2").name
     os.environ["STANCE_USER"] = "tester"
     try:
         reg.promote(second, reason="better on new summit")
@@ -47,19 +39,27 @@ def test_promote_and_rollback_are_logged(models_copy):
     assert reg.current_name() == first
 
 
+def damage_manifest(folder: Path, reseal: bool = False, **changes) -> None:
+    """Edit the manifest by hand; ``reseal`` also updates its checksum, as a deliberate forger would."""
+    manifest = {**json.loads((folder / MANIFEST).read_text()), **changes}
+    if reseal:
+        manifest["manifest_sha256"] = manifest_checksum(manifest)
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+
+
 @pytest.mark.parametrize("damage, message", [
     ("alter", "altered"),
     ("delete", "missing"),
     ("labels", "label set"),
     ("encoding", "encoding"),
     ("manifest", "not a model version"),
+    ("temperature", "manifest stance.json was edited"),
+    ("unsealed", "manifest stance.json has no checksum"),
 ])
 def test_broken_version_is_refused_and_current_kept(models_copy, damage, message):
     reg = Registry(models_copy)
     first = reg.current_name()
-    name = add_copy(models_copy, "broken")
-    folder = reg.version_path(name)
-    manifest = json.loads((folder / MANIFEST).read_text())
+    folder = publish_copy(models_copy, first, "broken")
     if damage == "alter":
         with (folder / "onnx" / "model.int8.onnx").open("r+b") as f:
             f.seek(100)
@@ -67,28 +67,170 @@ def test_broken_version_is_refused_and_current_kept(models_copy, damage, message
     elif damage == "delete":
         (folder / "tokenizer.json").unlink()
     elif damage == "labels":
-        manifest["labels"] = ["positive", "negative", "neutral"]
+        damage_manifest(folder, reseal=True, labels=["positive", "negative", "neutral"])
     elif damage == "encoding":
-        manifest["encoding_version"] = "text-only-v0"
+        damage_manifest(folder, reseal=True, encoding_version="text-only-v0")
     elif damage == "manifest":
         (folder / MANIFEST).unlink()
-    if damage in ("labels", "encoding"):
+    elif damage == "temperature":
+        damage_manifest(folder, temperature=-1.5)
+    elif damage == "unsealed":
+        manifest = json.loads((folder / MANIFEST).read_text())
+        del manifest["manifest_sha256"]
         (folder / MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(RegistryError, match=message):
-        reg.promote(name)
+        reg.promote(name := folder.name)
     assert reg.current_name() == first
     proc = run_stance("promote", name, "--models", str(models_copy), check=False)
     assert proc.returncode == 1 and message in proc.stderr and "Traceback" not in proc.stderr
     assert reg.current_name() == first
+    rows = {r["version"]: r for r in json.loads(run_stance("models", "--models", str(models_copy), "--json").stdout)}
+    assert rows[name]["status"].startswith("refused:") and message in rows[name]["status"]
+    assert rows[first]["status"] == "ok"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"temperature": 0}, "temperature 0 is impossible"),
+    ({"temperature": -1.5}, "temperature -1.5 is impossible"),
+    ({"temperature": float("inf")}, "temperature inf is impossible"),
+    ({"training": {"max_length": 0}}, "training.max_length 0 is impossible"),
+    ({"onnx_default": "../elsewhere.onnx"}, "onnx_default '../elsewhere.onnx' is not one of the version's checksummed"),
+])
+def test_sealed_but_impossible_values_are_refused(models_copy, changes, message):
+    """A checksum only proves nobody edited the manifest; values no model can have are refused too."""
+    reg = Registry(models_copy)
+    folder = publish_copy(models_copy, reg.current_name(), "impossible")
+    manifest = json.loads((folder / MANIFEST).read_text())
+    with pytest.raises(RegistryError, match=f"not published: manifest {message}"):
+        reg.publish(reg.staging_dir(), "never", {**manifest, **changes})
+    damage_manifest(folder, reseal=True, **changes)
+    with pytest.raises(RegistryError, match=message):
+        verify_version(folder)
+    rows = json.loads(run_stance("models", "--models", str(models_copy), "--json").stdout)
+    assert [r["status"] for r in rows if r["version"] == "impossible"][0].startswith("refused:")
 
 
 def test_publish_is_atomic_and_staging_is_invisible(models_copy):
+    """Until ``publish`` renames it, a staging folder is no version; after it, the whole folder is one."""
     reg = Registry(models_copy)
+    source = reg.version_path(reg.current_name())
     staging = reg.staging_dir()
-    (staging / "weights.bin").write_bytes(b"half-written")
-    assert staging.name not in reg.list_versions()
-    with pytest.raises(RegistryError, match="no model version"):
-        reg.get(staging.name[1:])
+    for f in source.rglob("*"):
+        if f.is_file() and f.name != MANIFEST:
+            (staging / f.relative_to(source)).parent.mkdir(parents=True, exist_ok=True)
+            (staging / f.relative_to(source)).write_bytes(f.read_bytes())
+    assert staging.name not in reg.list_versions() and not (staging / MANIFEST).exists()
+    with pytest.raises(RegistryError):
+        reg.get(staging.name)
+    manifest = json.loads((source / MANIFEST).read_text())
+    version = reg.publish(staging, "tiny-published", manifest)
+    assert not staging.exists()                                  # renamed, not copied
+    assert "tiny-published" in reg.list_versions() and version.path == reg.versions_dir / "tiny-published"
+    assert set(version.manifest["files"]) == {str(f.relative_to(version.path)) for f in version.path.rglob("*")
+                                              if f.is_file() and f.name != MANIFEST}
+    assert not [p for p in reg.versions_dir.iterdir() if p.name.startswith(".staging")]
+    with pytest.raises(RegistryError, match="already exists"):
+        reg.publish(reg.staging_dir(), "tiny-published", manifest)
+
+
+def test_repromoting_current_reloads_and_rollback_never_loops(models_copy):
+    reg = Registry(models_copy)
+    first = reg.current_name()
+    second = publish_copy(models_copy, first, "tiny-2").name
+    reg.promote(second)
+    before = reg.current_marker()
+    entry = reg.promote(second, "fixed on disk, reload it")
+    assert entry["from"] == entry["to"] == second
+    assert reg.current_marker()[0] == second and reg.current_marker() != before   # a watcher sees a new link
+    assert reg.rollback()["to"] == first                         # not second -> second
+    with pytest.raises(RegistryError, match="nothing to roll back"):
+        reg.rollback()
+
+
+@pytest.mark.parametrize("name", ["/tmp", "../versions/x", "..", ".staging-x", "versions/tiny-1", ""])
+def test_only_versions_inside_the_registry_can_be_promoted(models_copy, name):
+    reg = Registry(models_copy)
+    first = reg.current_name()
+    with pytest.raises(RegistryError):
+        reg.promote(name)
+    assert reg.current_name() == first and verify_version(models_copy / "current")
+
+
+def test_manifest_name_must_match_its_folder(models_copy):
+    reg = Registry(models_copy)
+    folder = publish_copy(models_copy, reg.current_name(), "tiny-2")
+    folder.rename(reg.versions_dir / "tiny-renamed")
+    with pytest.raises(RegistryError, match="names version 'tiny-2', not its folder 'tiny-renamed'"):
+        reg.promote("tiny-renamed")
+
+
+def test_torn_history_line_is_tolerated_and_repaired(models_copy):
+    reg = Registry(models_copy)
+    first = reg.current_name()
+    second = publish_copy(models_copy, first, "tiny-2").name
+    reg.promote(second)
+    with reg.history_path.open("ab") as f:
+        f.write(b'{"action": "promote", "from": "tiny-2", "to": "ti')   # a writer killed mid-line
+    assert reg.history()[-1]["to"] == second                      # the torn line is skipped
+    assert reg.rollback()["to"] == first                          # and rollback still works
+    lines = reg.history_path.read_text().splitlines()
+    assert all(json.loads(line) for line in lines) and len(lines) == len(reg.history())
+    reg.history_path.write_text("not json\n" + reg.history_path.read_text())
+    with pytest.raises(RegistryError, match=rf"{reg.history_path.name}:1: not a log entry"):
+        reg.history()
+
+
+RACER = """
+import sys
+from model.registry import Registry
+reg = Registry(sys.argv[1])
+for i in range(int(sys.argv[3])):
+    reg.promote(sys.argv[2] if i % 2 else sys.argv[4], "race")
+"""
+
+
+def test_concurrent_promotes_are_serialised(models_copy):
+    """Each log entry's ``from`` is the ``to`` of the entry before it: no two promotions read one predecessor."""
+    reg = Registry(models_copy)
+    first = reg.current_name()
+    second = publish_copy(models_copy, first, "tiny-2").name
+    procs = [subprocess.Popen([sys.executable, "-c", RACER, str(models_copy), first, "6", second], cwd=REPO)
+             for _ in range(4)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0, 0]
+    history = reg.history()
+    assert len(history) == 1 + 4 * 6
+    assert all(b["from"] == a["to"] for a, b in zip(history, history[1:]))
+
+
+KILLED = """
+import sys
+from model.registry import Registry
+reg = Registry(sys.argv[1])
+names = sys.argv[2:]
+i = 0
+while True:
+    reg.promote(names[i % 2], "soak")
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.05, 0.2])
+def test_kill_9_during_promotes_leaves_a_consistent_registry(models_copy, delay_s):
+    reg = Registry(models_copy)
+    first = reg.current_name()
+    second = publish_copy(models_copy, first, "tiny-2").name
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, str(models_copy), second, first], cwd=REPO)
+    while len(reg.history()) < 3 and proc.poll() is None:      # killed amid promotions, not at import
+        time.sleep(0.01)
+    time.sleep(delay_s)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    current = reg.current_name()
+    assert current in (first, second) and verify_version(models_copy / "current")
+    history = reg.history()                                       # readable, whatever line was cut
+    assert any(e["to"] == current for e in history)               # the log explains current
+    reg.promote(second)
+    assert reg.rollback()["to"] == first and reg.current_name() == first
 
 
 def test_missing_model_is_a_clear_error(tmp_path):
@@ -103,3 +245,14 @@ def test_models_cli_lists_current(tiny_model_dir):
     rows = json.loads(out)
     assert rows[0]["current"] and rows[0]["status"] == "ok"
     assert verify_version(Registry(tiny_model_dir).version_path(rows[0]["version"]))
+
+
+def test_only_the_projects_errors_become_one_line(tmp_path):
+    """A bug's KeyError keeps its traceback; a refused model is one line, or a traceback with --debug."""
+    with pytest.raises(KeyError):
+        with user_errors():
+            {}["missing"]
+    proc = run_stance("promote", "nope", "--models", str(tmp_path), check=False)
+    assert proc.returncode == 1 and "no model version 'nope'" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_stance("--debug", "promote", "nope", "--models", str(tmp_path), check=False)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr and "RegistryError" in proc.stderr

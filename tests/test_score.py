@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_stance
+from test_score_sources import stray_quote_csv
 from model.schema import LABELS
 
 pytestmark = pytest.mark.slow
@@ -45,6 +46,7 @@ def test_jsonl_keeps_order_and_rejects_each_broken_line(tiny_model_dir, tmp_path
         15: ('{"id": 15, "text": "caf\u00e9 '.encode() + b'\xff\xfe"}', "not valid UTF-8"),
         18: (b'{"id": 18, "text": 42}', "field 'text' is not a string"),
         21: (b'{"id": 21, "text": "ok", "target_party": ["Japan"]}', "field 'target_party' is not a string"),
+        22: (b'{"id": 22, "text": "a lone \\ud800 half"}', "the record.text holds an unpaired surrogate"),
     }
     for i in range(1, 25):
         if i in bad:
@@ -131,6 +133,20 @@ def test_csv_input_with_quoted_fields_and_broken_rows(tiny_model_dir, tmp_path):
     rejects = read_jsonl(tmp_path / "out.rejects.jsonl")
     assert [(r["line"], r["reason"].split(" (")[0]) for r in rejects] == [
         (5, "row has 3 fields; the header has 5"), (6, "field 'text' is empty"), (7, "not valid UTF-8")]
+
+
+def test_csv_stray_quote_loses_no_rows(tiny_model_dir, tmp_path):
+    """scored + rejected == rows in the file, and the reject names the line that opened the quote."""
+    src = tmp_path / "in.csv"
+    stray_quote_csv(src, rows=300, bad_line=101)
+    out = tmp_path / "out.jsonl"
+    proc = score(tiny_model_dir, str(src), "-o", str(out))
+    assert proc.returncode == 3, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert (summary["scored"], summary["rejected"]) == (299, 1)
+    assert [r["id"] for r in read_jsonl(out)] == [str(i) for i in range(2, 302) if i != 101]
+    [reject] = read_jsonl(tmp_path / "out.rejects.jsonl")
+    assert reject["line"] == 101 and reject["reason"].startswith("unclosed quote: a field opened on line 101")
 
 
 def test_csv_without_text_column_is_fatal(tiny_model_dir, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import time
@@ -122,3 +123,26 @@ def test_resume_refuses_what_would_mix_or_lose_output(tiny_model_dir, tmp_path):
     orphan = resume(str(src), "-o", str(out))
     assert orphan.returncode == 1 and "no checkpoint" in orphan.stderr
     assert out.read_bytes() == before
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kill_9_at_random_points_then_resume_is_exactly_once_in_order(tiny_model_dir, tmp_path, seed):
+    """Killed at seeded random moments (twice per run, as soon as the checkpoint passes a random line, or
+    a random few milliseconds after that), every resumed run still yields each input once, in order."""
+    rng = random.Random(seed)
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    good, bad = write_input(src)
+    checkpoint = tmp_path / "out.jsonl.checkpoint.json"
+    past = 0
+    for _ in range(2):
+        past = rng.randrange(past + 10, past + 200)
+        proc = start_score(tiny_model_dir, src, out, *(["--resume"] if checkpoint.exists() else []))
+        wait_for_progress(proc, checkpoint, past)
+        time.sleep(rng.random() / 50)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=WAIT_LIMIT_S)
+    proc = run_stance("score", str(src), "-o", str(out), "--models", str(tiny_model_dir), "--batch-size", BATCH,
+                      "--no-progress", "--resume", check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert [r["id"] for r in read_jsonl(out)] == good
+    assert [r["line"] for r in read_jsonl(tmp_path / "out.rejects.jsonl")] == bad

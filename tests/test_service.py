@@ -170,7 +170,7 @@ def test_model_endpoint_describes_the_serving_version(client, tiny_model_dir):
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready", "model_version": "tiny-1"}
+    assert client.get("/readyz").json() == {"status": "ready", "model_version": "tiny-1", "refused": None}
 
 
 def test_unknown_route_uses_the_error_shape(client):
@@ -238,7 +238,7 @@ def test_batched_requests_each_get_their_own_answers(tiny_model_dir):
 def test_timeout_is_503_and_overload_is_429(tiny_model_dir):
     """A batch window longer than the deadline: the first request times out, and while its statements
     are still pending the second does not fit under the bound and is refused at once."""
-    options = ("--batch-wait-ms", "1500", "--timeout-s", "0.3", "--max-pending", "4")
+    options = ("--batch-wait-ms", "1500", "--timeout-s", "0.3", "--max-pending", "4", "--max-statements", "4")
     with stance_server(tiny_model_dir, "onnx", *options) as server, \
             httpx.Client(base_url=server.base_url, timeout=60) as c:
         body = {"statements": [{"text": "We will work together."}] * 3}

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import threading
 import time
 import uuid
@@ -13,25 +11,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import run_stance
-from model.registry import MANIFEST, Registry
+from conftest import publish_copy, run_stance
 from service.process import stance_server
 
 pytestmark = pytest.mark.slow
 
 STATEMENT = {"text": "We hope the EU will keep its markets open.", "speaker_party": "China",
              "target_party": "European Union"}
-
-
-def publish_copy(root: Path, source: str, name: str) -> Path:
-    """A second real version: the source's files, sealed and published under a new name."""
-    registry = Registry(root)
-    src = registry.version_path(source)
-    staging = registry.staging_dir()
-    shutil.copytree(src, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST))
-    manifest = json.loads((src / MANIFEST).read_text())
-    manifest.pop("files")
-    return registry.publish(staging, name, manifest).path
 
 
 def point_current_at(root: Path, name: str) -> None:
@@ -83,8 +69,9 @@ def test_promoted_version_is_served_without_restart_or_failed_requests(models_co
 
 def test_broken_version_is_refused_and_the_old_one_keeps_serving(models_copy):
     bad = publish_copy(models_copy, "tiny-1", "tiny-bad")
-    with (bad / "onnx" / "model.int8.onnx").open("ab") as f:
-        f.write(b"corrupted")
+    weights = bad / "onnx" / "model.int8.onnx"
+    good = weights.read_bytes()
+    weights.write_bytes(good + b"corrupted")
     with stance_server(models_copy, "onnx", "--reload-interval-s", "0.2") as server, \
             httpx.Client(base_url=server.base_url, timeout=60) as client:
         point_current_at(models_copy, "tiny-bad")
@@ -92,11 +79,22 @@ def test_broken_version_is_refused_and_the_old_one_keeps_serving(models_copy):
         assert info["version"] == "tiny-1"
         assert info["refused"]["version"] == "tiny-bad"
         assert "checksum" in info["refused"]["reason"]
+        assert str(models_copy) not in info["refused"]["reason"] and " /" not in info["refused"]["reason"]
+        assert info["refused"]["reason"].startswith("tiny-bad: file onnx/model.int8.onnx was altered")
         r = client.post("/v1/score", json={"statements": [STATEMENT]})
         assert r.status_code == 200 and r.json()["model_version"] == "tiny-1"
-        assert client.get("/readyz").status_code == 200
+        ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["model_version"] == "tiny-1"
+        assert ready.json()["refused"].startswith("version tiny-bad refused: tiny-bad: file onnx/model.int8.onnx")
         assert 'stance_model_reloads_total{outcome="refused"} 1.0' in client.get("/metrics").text
 
         point_current_at(models_copy, "tiny-1")  # put right by hand: the refusal is no longer news
         info = wait_for_model(client, lambda i: i["refused"] is None)
         assert info["refused"] is None and info["version"] == "tiny-1"
+
+        weights.write_bytes(good)  # repaired on disk: promoting it (by the same name) makes the service load it
+        run_stance("promote", "tiny-bad", "--models", str(models_copy), "-m", "repaired")
+        info = wait_for_model(client, lambda i: i["version"] == "tiny-bad")
+        assert info["version"] == "tiny-bad" and info["refused"] is None
+        assert client.get("/readyz").json() == {"status": "ready", "model_version": "tiny-bad", "refused": None}
+
