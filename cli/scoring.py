@@ -147,13 +147,14 @@ def eval_model(
     from eval.evaluate import evaluation, load_eval_items
     from eval.report import write_evaluation_report
     from model.predictor import Predictor
+    from training.annotations import AnnotationError
 
     outer = (ctx.obj if ctx is not None else None) or {}
     model = model or outer.get("model")
     models = models or outer.get("models")
     if backend == "onnx" and outer.get("backend"):
         backend = outer["backend"]
-    with user_errors():
+    with user_errors(AnnotationError, FileNotFoundError):  # a gold split reads the corpora
         items = load_eval_items(data)
         metrics = evaluation(Predictor.from_registry(model, backend, models), items, data, bootstrap=bootstrap)
         if out:
@@ -182,8 +183,9 @@ def compare(
     from eval.evaluate import load_eval_items
     from eval.report import write_comparison_report
     from model.predictor import Predictor
+    from training.annotations import AnnotationError
 
-    with user_errors():
+    with user_errors(AnnotationError, FileNotFoundError):
         items = load_eval_items(data)
         names, probs = [], []
         for version in (a, b):
@@ -235,8 +237,9 @@ def articles(
     from eval.articles import articles_metrics
     from eval.report import write_json
     from model.predictor import Predictor
+    from training.annotations import AnnotationError
 
-    with user_errors(FileNotFoundError):
+    with user_errors(AnnotationError, FileNotFoundError):
         predictor = Predictor.from_registry(model, backend, models)
         result = articles_metrics(_gold_matches(data, corpora, min_overlap, split), predictor, min_overlap)
         if out:
@@ -259,8 +262,9 @@ def extraction(
     """
     from eval.articles import extraction_metrics
     from eval.report import write_json
+    from training.annotations import AnnotationError
 
-    with user_errors(FileNotFoundError):
+    with user_errors(AnnotationError, FileNotFoundError):
         result = extraction_metrics(_gold_matches(data, corpora, min_overlap, split), min_overlap)
         if out:
             write_json(result, out / "extraction.json")
