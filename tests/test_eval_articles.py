@@ -81,17 +81,29 @@ def test_articles_found_and_labelled_right(seed_gold, tiny_model_dir, tmp_path):
     assert json.loads((tmp_path / "articles.json").read_text()) == result
 
 
-def test_extraction_on_all_gold_annotations_covers_every_corpus():
-    result = json.loads(run_stance("eval", "extraction").stdout)
-    n_gold = sum(1 for f in ANNOTATIONS_DIR.glob("*.jsonl") for line in f.read_text().splitlines() if line.strip())
-    assert result["all"]["gold"] == n_gold == sum(c["gold"] for c in result["per_corpus"].values())
-    corpora = {json.loads(line)["corpus"] for f in ANNOTATIONS_DIR.glob("*.jsonl") for line in f.read_text().splitlines()
-               if line.strip()}
-    assert set(result["per_corpus"]) == corpora
+def test_extraction_on_gold_annotations_covers_every_corpus(tmp_path):
+    """Two documents' gold from every corpus (the whole gold takes too long for CI): counts add up per corpus."""
+    picked, records = {}, []
+    for f in sorted(ANNOTATIONS_DIR.glob("*.jsonl")):
+        for line in f.read_text().splitlines():
+            rec = json.loads(line)
+            docs = picked.setdefault(rec["corpus"], [])
+            if rec["doc_id"] not in docs and len(docs) < 2:
+                docs.append(rec["doc_id"])
+            if rec["doc_id"] in docs:
+                records.append(line)
+    sample = tmp_path / "sample.jsonl"
+    sample.write_text("\n".join(records) + "\n")
+    result = json.loads(run_stance("eval", "extraction", "--data", str(sample)).stdout)
+    assert result["all"]["gold"] == len(records) == sum(c["gold"] for c in result["per_corpus"].values())
+    assert set(result["per_corpus"]) == set(picked) >= {"reuters21578", "ungd", "kremlin_en", "ua_addresses_2022",
+                                                        "wikinews_2019_2021"}
+    assert result["all"]["matched"] > 0
     for row in result["per_corpus"].values():
-        assert 0 < row["matched"] <= min(row["gold"], row["extracted"])
-        assert row["precision"] == round(row["matched"] / row["extracted"], 4)
+        assert 0 <= row["matched"] <= min(row["gold"], row["extracted"])
         assert row["recall"] == round(row["matched"] / row["gold"], 4)
+        if row["extracted"]:
+            assert row["precision"] == round(row["matched"] / row["extracted"], 4)
 
 
 def test_bad_gold_file_is_refused_naming_the_line(tmp_path):
