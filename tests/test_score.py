@@ -194,6 +194,13 @@ def test_torch_backend_agrees_with_onnx(tiny_model_dir, tmp_path):
         assert proc.returncode == 0, proc.stderr
         assert json.loads(proc.stdout)["backend"] == backend
     for a, b in zip(read_jsonl(outs["onnx"]), read_jsonl(outs["torch"])):
-        assert a["id"] == b["id"]
-        for lab in LABELS:  # int8 ONNX against fp32 torch: same encoding, so close probabilities
-            assert a["probs"][lab] == pytest.approx(b["probs"][lab], abs=0.02)
+        assert a["id"] == b["id"] and set(a["probs"]) == set(b["probs"]) == set(LABELS)
+    # The exported fp32 ONNX file computes what torch computes (the served file may be the int8 one,
+    # whose distance from fp32 is judged on dev when a version is trained).
+    from model.predictor import ONNX_FP32, Predictor
+    from model.registry import ModelVersion, Registry
+
+    version = Registry(tiny_model_dir).get(None)
+    fp32 = Predictor(ModelVersion(version.name, version.path, {**version.manifest, "onnx_default": ONNX_FP32}), "onnx")
+    items = [statement(i) for i in range(3)]
+    assert abs(fp32.predict_proba(items) - Predictor(version, "torch").predict_proba(items)).max() < 1e-3

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from model.registry import MODELS_ENV, Registry, RegistryError, verify_version
 from model.schema import LABELS
-from service import analysis
+from service.extraction import extract as extract_article
 from service.errors import ServiceError
 from workbench import agreement as agreement_mod
 from workbench.export import export_records, write_records
@@ -115,8 +115,8 @@ def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: 
             raise ServiceError(404, "not_found", str(e).strip("'\"")) from None
 
     def extract(text: str, year: int | None) -> list:
-        try:  # the service's extractor, serialised with /v1/analyze (spaCy is not documented thread-safe)
-            return analysis.extract(text, year, None)
+        try:  # the service's extraction function (its input checks and error messages)
+            return extract_article(text, year, None)
         except ServiceError as e:
             raise ValueError(e.detail) from None
 
