@@ -188,7 +188,8 @@ def _gold_stats(corpora: Optional[Path]) -> dict:
     from training.stats import gold_stats
 
     with user_errors(AnnotationError, FileNotFoundError):
-        return gold_stats(load_gold_splits())
+        cache = CorpusCache()
+        return gold_stats(load_gold_splits(corpora=cache), cache)
 
 
 @data_app.command("stats")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Protocol
@@ -196,40 +196,43 @@ def _unique_id(doc_id: str, taken: dict) -> str:
     return f"{doc_id}-{n}"
 
 
-class KremlinCorpus(_IndexedCorpus):
+class _JsonlCorpus(_IndexedCorpus):
+    """A corpus exported as one JSON object a line with ``id``, ``text`` and optional ``title``/``date``/``url``."""
+
+    file = ""
+
+    def __init__(self, root: Path):
+        self.path = Path(root) / self.name / self.file
+
+    def _load(self) -> dict[str, Document]:
+        docs: dict[str, Document] = {}
+        for row in _jsonl_rows(self.path):
+            doc_id = _unique_id(str(row["id"]), docs)
+            docs[doc_id] = self._document(doc_id, row)
+        return docs
+
+    def _document(self, doc_id: str, row: dict) -> Document:
+        return Document(self.name, doc_id, clean_paragraphs(row["text"]), row.get("title", ""), row.get("date", ""),
+                        (), {"url": row.get("url", "")})
+
+
+class KremlinCorpus(_JsonlCorpus):
     """kremlin.ru English news 1999-2020 (CC BY 4.0); ``doc_id`` is the site's id, text the article body."""
 
     name = "kremlin_en"
-
-    def __init__(self, root: Path):
-        self.path = Path(root) / "kremlin_en" / "kremlin_en.jsonl"
-
-    def _load(self) -> dict[str, Document]:
-        docs: dict[str, Document] = {}
-        for row in _jsonl_rows(self.path):
-            doc_id = _unique_id(str(row["id"]), docs)
-            docs[doc_id] = Document(self.name, doc_id, clean_paragraphs(row["text"]), row.get("title", ""),
-                                    row.get("date", ""), (), {"url": row.get("url", "")})
-        return docs
+    file = "kremlin_en.jsonl"
 
 
-class UAAddressesCorpus(_IndexedCorpus):
+class UAAddressesCorpus(_JsonlCorpus):
     """Ukrainian official video addresses, Feb-May 2022 (CC0); every speaker speaks for Ukraine."""
 
     name = "ua_addresses_2022"
+    file = "ua_addresses_2022.jsonl"
 
-    def __init__(self, root: Path):
-        self.path = Path(root) / "ua_addresses_2022" / "ua_addresses_2022.jsonl"
-
-    def _load(self) -> dict[str, Document]:
-        docs: dict[str, Document] = {}
-        for row in _jsonl_rows(self.path):
-            doc_id = _unique_id(str(row["id"]), docs)
-            docs[doc_id] = Document(
-                self.name, doc_id, clean_paragraphs(row["text"]), row.get("title", ""), row.get("date", ""),
-                ("Ukraine",), {"url": row.get("url", ""), "speaker": row.get("speaker", ""), "speaker_party": "Ukraine"},
-            )
-        return docs
+    def _document(self, doc_id: str, row: dict) -> Document:
+        doc = super()._document(doc_id, row)
+        return replace(doc, places=("Ukraine",), meta={**doc.meta, "speaker": row.get("speaker", ""),
+                                                      "speaker_party": "Ukraine"})
 
 
 class WikinewsCorpus(_IndexedCorpus):

@@ -211,13 +211,14 @@ def to_items(records: list[dict]) -> list[dict]:
     ]
 
 
-def load_gold_splits(update_manifest: bool = False, check_leaks: bool = False) -> dict[str, list[dict]]:
+def load_gold_splits(update_manifest: bool = False, check_leaks: bool = False,
+                     corpora: CorpusCache | None = None) -> dict[str, list[dict]]:
     """Gold annotations from the repository, checked against the corpora and split by the manifest.
 
     ``check_leaks`` reads every annotated document to keep near-duplicates together (``stance data
     split`` does it and saves the result; training reads the saved manifest).
     """
-    cache = CorpusCache()
+    cache = corpora or CorpusCache()
     records = load_annotations(corpora=cache)
     texts = document_texts(records, cache) if check_leaks else None
     return split_records(records, update=update_manifest, texts=texts)

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from model.schema import CODEBOOK_VERSION, LABELS
-from training.annotations import annotated_documents, read_jsonl
+from training.annotations import CorpusCache, annotated_documents, read_jsonl
 from training.dataset import doc_key
 from training.review import DROPPED, change_counts
 
@@ -38,11 +38,9 @@ def dyad(rec: dict) -> str:
     return f"{rec['speaker_party'] or '(third party)'} -> {rec['target_party']}"
 
 
-def gold_stats(splits: dict[str, list[dict]]) -> dict:
-    """``corpus_stats`` with each document's date read from its corpus."""
-    from training.annotations import CorpusCache
-
-    cache = CorpusCache()
+def gold_stats(splits: dict[str, list[dict]], cache: CorpusCache) -> dict:
+    """``corpus_stats`` with each document's date read from its corpus (``cache``: the one the splits were
+    loaded through, so no corpus is parsed twice)."""
     keys = {(r["corpus"], str(r["doc_id"])) for recs in splits.values() for r in recs}
     return corpus_stats(splits, {f"{c}/{d}": cache.document(c, d).date for c, d in keys})
 
