@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from cli.common import CorporaOpt, ModelsOpt, echo_json, user_errors
+from training.train import TrainConfig
 
 
 def register(app: typer.Typer) -> None:
@@ -22,10 +23,11 @@ def register(app: typer.Typer) -> None:
 def train(
     models: Optional[Path] = ModelsOpt,
     corpora: Optional[Path] = CorporaOpt,
-    epochs: int = typer.Option(1, help="Training epochs (best dev epoch is kept)."),
-    max_length: int = typer.Option(96, help="Token limit for party header + statement + context."),
-    context_dropout: float = typer.Option(0.3, help="Share of training statements shown without their context."),
-    learning_rate: float = typer.Option(6e-5),
+    epochs: int = typer.Option(TrainConfig.epochs, help="Training epochs (best dev epoch is kept)."),
+    max_length: int = typer.Option(TrainConfig.max_length, help="Token limit for party header + statement + context."),
+    context_dropout: float = typer.Option(TrainConfig.context_dropout,
+                                          help="Share of training statements shown without their context."),
+    learning_rate: float = typer.Option(TrainConfig.learning_rate),
     seed: int = typer.Option(13),
     silver_epochs: int = typer.Option(0, help="Pre-train this many epochs on silver labels first (off by default)."),
     threads: int = typer.Option(2, help="CPU threads for torch."),
@@ -42,7 +44,7 @@ def train(
     from model.registry import Registry
     from training.annotations import AnnotationError
     from training.dataset import fingerprint, load_gold_splits, to_items
-    from training.train import TrainConfig, train_model
+    from training.train import train_model
 
     with user_errors(AnnotationError, FileNotFoundError):
         splits = load_gold_splits(update_manifest=update_splits)
@@ -143,7 +145,7 @@ def retrain(
     dry_run: bool = typer.Option(False, "--dry-run", help="Train and compare, but do not promote."),
     models: Optional[Path] = ModelsOpt,
     corpora: Optional[Path] = CorporaOpt,
-    epochs: int = typer.Option(1), max_length: int = typer.Option(96),
+    epochs: int = typer.Option(TrainConfig.epochs), max_length: int = typer.Option(TrainConfig.max_length),
     limit: Optional[int] = typer.Option(None, help="Cap examples per split (quick runs, tests)."),
     as_json: bool = typer.Option(False, "--json", help="Print the decision as JSON (what the workbench reads)."),
 ) -> None:
@@ -155,7 +157,6 @@ def retrain(
     from model.registry import Registry
     from training.annotations import AnnotationError
     from training.retrain import retrain as run
-    from training.train import TrainConfig
 
     with user_errors(AnnotationError, FileNotFoundError, ValueError):  # training/ says "too few" as ValueError
         outcome = run(batches, Registry(models), TrainConfig(epochs=epochs, max_length=max_length), dry_run, limit)

@@ -13,6 +13,7 @@ from typing import List, Optional
 import typer
 
 from cli.common import ModelsOpt, echo_json, fail, user_errors
+from training.train import TrainConfig
 
 summit_app = typer.Typer(help="Summit workspaces of the analyst workbench (the page at `stance serve`'s /).",
                          no_args_is_help=True)
@@ -198,7 +199,7 @@ def summary(slug: str = typer.Argument(...), csv: Optional[Path] = typer.Option(
 @summit_app.command("retrain")
 def retrain(slug: str = typer.Argument(...),
             dry_run: bool = typer.Option(False, "--dry-run", help="Train and compare, but do not promote."),
-            epochs: int = typer.Option(4), limit: Optional[int] = typer.Option(None, help="Cap examples per split."),
+            epochs: int = typer.Option(TrainConfig.epochs), limit: Optional[int] = typer.Option(None, help="Cap examples per split."),
             models: Optional[Path] = ModelsOpt, workspaces: Optional[Path] = WorkspacesOpt,
             as_json: bool = typer.Option(False, "--json")) -> None:
     """Export the settled statements and run `stance retrain` on them (what the page's Retrain button runs)."""
@@ -212,5 +213,5 @@ def retrain(slug: str = typer.Argument(...),
         fail("no settled statements to train on yet: review some first")
     out = write_records(records, ws.path.parent / "exports" / f"{slug}-{now()[:19].replace(':', '')}.jsonl")
     typer.echo(f"exported {len(records)} records to {out}", err=True)
-    stance_retrain([out], dry_run=dry_run, models=models, corpora=None, epochs=epochs, max_length=128, limit=limit,
+    stance_retrain([out], dry_run=dry_run, models=models, corpora=None, epochs=epochs, max_length=TrainConfig.max_length, limit=limit,
                    as_json=as_json)

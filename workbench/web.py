@@ -25,6 +25,7 @@ from model.registry import MODELS_ENV, Registry, RegistryError, verify_version
 from model.schema import LABELS
 from service.extraction import extract as extract_article
 from service.errors import ServiceError
+from training.train import TrainConfig
 from workbench import agreement as agreement_mod
 from workbench.export import export_records, write_records
 from workbench.ingest import Incoming, add_articles, folder_files, parse_file, title_of
@@ -87,7 +88,7 @@ class Who(Body):
 
 class RetrainIn(Who):
     dry_run: bool = True
-    epochs: int = Field(4, ge=1, le=20)
+    epochs: int = Field(TrainConfig.epochs, ge=1, le=20)
     limit: int | None = Field(None, ge=10)
 
 
@@ -226,7 +227,8 @@ def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: 
                 versions.append({"name": name, "created": "", "macro_f1": None, "ok": False, "why": str(e)})
         return render(request, "model.html", tab="model", job=runner.latest(ws), versions=versions,
                       current=reg.current_name(), history=list(reversed(reg.history()))[:12],
-                      refused=holder.refused, exportable=len(export_records(ws)[0]), **ctx)
+                      refused=holder.refused, exportable=len(export_records(ws)[0]),
+                      default_epochs=TrainConfig.epochs, **ctx)
 
     def job_partial(request: Request, slug: str) -> HTMLResponse:
         return render(request, "_job.html", job=runner.latest(open_ws(slug)))
