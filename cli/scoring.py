@@ -106,9 +106,12 @@ def loco(
     out: Path = typer.Option(Path("reports/loco"), "--out", help="Folder for loco.json and loco.md."),
     corpus: Optional[list[str]] = typer.Option(None, "--corpus", help="Held-out corpora (default: every corpus "
                                                                        "with at least 300 gold statements)."),
-    epochs: int = typer.Option(2), max_length: int = typer.Option(96),
+    epochs: int = typer.Option(TrainConfig.epochs), max_length: int = typer.Option(TrainConfig.max_length),
     max_train: Optional[int] = typer.Option(None, help="Cap training statements per fold (a seeded sample)."),
-    seed: int = typer.Option(13), bootstrap: int = BootstrapOpt, corpora: Optional[Path] = CorporaOpt,
+    context_dropout: float = typer.Option(TrainConfig.context_dropout, help="Ablation: share shown without context."),
+    class_weighting: bool = typer.Option(TrainConfig.class_weighting, help="Ablation: inverse-frequency class weights."),
+    threads: int = typer.Option(TrainConfig.threads, help="CPU threads for torch (1 on a shared machine)."),
+    seed: int = typer.Option(TrainConfig.seed), bootstrap: int = BootstrapOpt, corpora: Optional[Path] = CorporaOpt,
 ) -> None:
     """Leave-one-corpus-out: train on every corpus but one, test on that one; fine-tuned vs TF-IDF + LR."""
     import os
@@ -118,13 +121,12 @@ def loco(
     from eval.loco import loco_table, run_loco, write_loco
     from training.annotations import AnnotationError
     from training.dataset import load_gold_splits, to_items
-    from training.train import TrainConfig
 
+    cfg = TrainConfig(epochs=epochs, max_length=max_length, seed=seed, context_dropout=context_dropout,
+                      class_weighting=class_weighting, threads=threads)
     with user_errors(AnnotationError, FileNotFoundError):
         splits = {k: to_items(v) for k, v in load_gold_splits().items()}
-        results = run_loco(splits, TrainConfig(epochs=epochs, max_length=max_length, seed=seed), corpus or None,
-                           max_train, bootstrap)
-    write_loco(results, out)
+        results = run_loco(splits, cfg, corpus or None, max_train, bootstrap, on_fold=lambda r: write_loco(r, out))
     typer.echo(loco_table(results), nl=False)
     typer.echo(f"wrote {out / 'loco.json'} and {out / 'loco.md'}")
 

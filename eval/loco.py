@@ -13,6 +13,7 @@ import random
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -43,8 +44,11 @@ def fold_data(splits: dict[str, list[dict]], held_out: str, max_train: int | Non
 
 
 def run_loco(splits: dict[str, list[dict]], cfg, corpora: list[str] | None = None, max_train: int | None = None,
-             bootstrap: int = 1000, progress: bool = True) -> dict:
-    """Metrics JSON: per held-out corpus, the fine-tuned model and TF-IDF + LR, with 95% intervals."""
+             bootstrap: int = 1000, progress: bool = True, on_fold: Callable[[dict], None] | None = None) -> dict:
+    """Metrics JSON: per held-out corpus, the fine-tuned model and TF-IDF + LR, with 95% intervals.
+
+    ``on_fold`` gets the results so far after every fold: a run of an hour or more leaves its finished folds behind.
+    """
     from training.train import fine_tune, fit_temperature, predict_logits
 
     results = {"config": asdict(cfg), "max_train": max_train, "folds": {}}
@@ -64,6 +68,8 @@ def run_loco(splits: dict[str, list[dict]], cfg, corpora: list[str] | None = Non
             "fine_tuned": fine_tuned, "tfidf_logreg": baseline,
             "gap_macro_f1": round(fine_tuned["macro_f1"] - baseline["macro_f1"], 4),
         }
+        if on_fold:
+            on_fold(results)
     return results
 
 

@@ -24,6 +24,7 @@ from workbench.ingest import Incoming, add_articles, parse_file
 from workbench.review_queue import EVAL_SHARE, in_eval_slice, queue
 from workbench.store import WorkspaceError, Workspaces
 from workbench.summary import share_chart, summarise, summary_csv
+from workbench.views import statement_view
 
 ARTICLE = ("Brussels follow-up\n\n\u201cWe are ready to deepen our cooperation with China on climate,\u201d EU trade "
            "commissioner Valdis Dombrovskis said.\n\nChinese foreign ministry spokesperson Wang Wenbin said China "
@@ -110,6 +111,10 @@ def test_agreement_adjudication_and_export(workspace, tmp_path):
     for who, labels in (("ana", ("cooperative", "confrontational")), ("ben", ("cooperative", "conditional"))):
         workspace.review(a.id, who, labels[0])
         workspace.review(b.id, who, labels[1])
+        if who == "ana":                      # ben, not yet decided, sees neither ana's labels nor a dispute
+            unseen = statement_view(workspace.statement(b.id), "ben", hidden=False)
+            assert unseen["final"] is None and unseen["decision"] is None and not unseen["disputed"]
+    assert statement_view(workspace.statement(b.id), "ben", hidden=False)["disputed"]
     report = agreement(workspace.statements(), "ana", "ben")
     assert report["n"] == 2 and report["kappa"] == pytest.approx(1 / 3, abs=1e-3)
     assert [s.id for s in report["disagreements"]] == [b.id]

@@ -18,17 +18,22 @@ def state_of(decision: str | None, suggestion: str | None) -> str:
 
 
 def statement_view(s: Statement, annotator: str, hidden: bool) -> dict:
-    """One table row for ``annotator``; ``hidden`` (evaluation slice) withholds the model's suggestion."""
+    """One table row for ``annotator``; ``hidden`` (evaluation slice) withholds the model's suggestion.
+
+    Other analysts' decisions (the settled label, a dispute) are withheld too until ``annotator`` has decided
+    the statement, so a second review is independent and the agreement view measures something.
+    """
     mine = s.reviews.get(annotator) or {}
     suggestion = None if hidden else s.suggestion
-    final = s.final()
+    blind = not mine.get("decision")
+    final = None if blind else s.final()
     return {
         "id": s.id, "doc_id": s.doc_id, "start": s.start, "end": s.end, "speaker": s.speaker, "kind": s.kind,
         "origin": s.origin, "speaker_party": mine.get("speaker_party", s.speaker_party),
         "target_party": mine.get("target_party", s.target_party), "decision": mine.get("decision"),
         "suggestion": suggestion, "confidence": None if hidden or s.confidence is None else round(s.confidence, 2),
         "state": state_of(mine.get("decision"), suggestion), "hidden": hidden,
-        "reviewers": sorted(s.reviews), "final": final["decision"] if final else None, "disputed": s.disputed(),
+        "reviewers": sorted(s.reviews), "final": final["decision"] if final else None, "disputed": not blind and s.disputed(),
         "label_text": decision_text(mine.get("decision") or suggestion),
     }
 
