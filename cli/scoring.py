@@ -12,6 +12,7 @@ from typing import Optional
 import typer
 
 from cli.common import BackendOpt, CorporaOpt, ModelsOpt, VersionOpt, echo_json, fail, user_errors
+from training.train import TrainConfig
 
 REJECTED_EXIT = 3
 INTERRUPTED_EXIT = 130
