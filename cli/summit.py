@@ -134,20 +134,22 @@ def label(slug: str = typer.Argument(...), statement: int = typer.Argument(..., 
           decision: Optional[str] = typer.Argument(None, help="cooperative, confrontational, conditional or "
                                                                "not_statement (omit to change parties only)."),
           annotator: str = typer.Option(..., "--annotator", help="Who decides (kept with the review)."),
+          speaker: Optional[str] = typer.Option(None, "--speaker", help="Correct the speaker's name ('' = unknown)."),
           speaker_party: Optional[str] = typer.Option(None, "--speaker-party"),
           target_party: Optional[str] = typer.Option(None, "--target-party"),
           adjudicate: bool = typer.Option(False, "--adjudicate", help="Settle a disagreement between analysts."),
           workspaces: Optional[Path] = WorkspacesOpt) -> None:
-    """Record one analyst's decision on a statement (as keys 1/2/3/0 and the party pickers do on the page)."""
+    """Record one analyst's decision on a statement (as keys 1/2/3/0 and the speaker and party fields on the page)."""
     from workbench.store import WorkspaceError, party_name
 
     ws = _workspace(slug, workspaces)
     with user_errors(WorkspaceError):
         s = ws.review(statement, annotator, decision, party_name(speaker_party, "--speaker-party", False),
-                      party_name(target_party, "--target-party", False), "adjudicate" if adjudicate else "review")
+                      party_name(target_party, "--target-party", False), "adjudicate" if adjudicate else "review",
+                      speaker)
     state = s.adjudication if adjudicate else s.reviews[annotator]
-    typer.echo(f"statement {s.id}: {state['decision']} ({state['speaker_party'] or 'third party'} -> "
-               f"{state['target_party']}) by {annotator}")
+    typer.echo(f"statement {s.id}: {state['decision']} ({state['speaker'] or 'unknown speaker'}, "
+               f"{state['speaker_party'] or 'third party'} -> {state['target_party']}) by {annotator}")
 
 
 @summit_app.command("agreement")

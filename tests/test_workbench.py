@@ -1,6 +1,7 @@
 """The workbench without a browser: workspace files, ingest errors, queue, agreement, export, summary, the
-``stance summit`` commands, a workspace surviving a restart and a kill -9 in the middle of saving; and the
-CLI path for a new summit that the workbench issue mended."""
+``stance summit`` commands, a workspace surviving a restart and a kill -9 in the middle of saving, an older
+workspace file migrated in place, a speaker's name corrected and each analyst's own progress over HTTP; and
+the CLI path for a new summit that the workbench issue mended."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import signal
 import sqlite3
 import threading
+from contextlib import closing
 
 import httpx
 import numpy as np
@@ -21,8 +23,8 @@ from training.retrain import NEW_HELDOUT_SHARE
 from workbench.agreement import agreement
 from workbench.export import export_records
 from workbench.ingest import Incoming, add_articles, parse_file
-from workbench.review_queue import EVAL_SHARE, in_eval_slice, queue
-from workbench.store import WorkspaceError, Workspaces
+from workbench.review_queue import EVAL_SHARE, annotator_progress, in_eval_slice, progress, queue
+from workbench.store import Workspace, WorkspaceError, Workspaces
 from workbench.summary import share_chart, summarise, summary_csv
 from workbench.views import statement_view
 
@@ -76,6 +78,77 @@ def test_review_undo_and_added_statement(workspace):
     with pytest.raises(WorkspaceError, match="both 'China'"):
         workspace.review(second.id, "ana", "cooperative", "China", "China")
     assert workspace.undo("nobody") is None
+
+
+def test_review_corrects_the_speaker_name_exported_and_undone(workspace):
+    first, second = workspace.statements()
+    extracted = first.speaker
+    workspace.review(first.id, "ana", "cooperative")
+    workspace.review(first.id, "ana", speaker="  Vladimir\n Putin ")            # a name alone keeps the label
+    mine = workspace.statement(first.id).reviews["ana"]
+    assert (mine["decision"], mine["speaker"]) == ("cooperative", "Vladimir Putin")
+    view = statement_view(workspace.statement(first.id), "ana", hidden=False)
+    assert (view["speaker"], view["extracted_speaker"]) == ("Vladimir Putin", extracted)
+    assert statement_view(workspace.statement(first.id), "ben", hidden=False)["speaker"] == extracted
+    assert [r["speaker"] for r in export_records(workspace)[0]] == ["Vladimir Putin"]
+    workspace.review(first.id, "ana", "conditional")                              # a label alone keeps the name
+    assert workspace.statement(first.id).reviews["ana"]["speaker"] == "Vladimir Putin"
+    assert workspace.undo("ana") == first.id and workspace.undo("ana") == first.id    # the label, then the name
+    mine = workspace.statement(first.id).reviews["ana"]
+    assert (mine["decision"], mine["speaker"]) == ("cooperative", extracted)
+    assert [r["speaker"] for r in export_records(workspace)[0]] == [extracted]
+    with pytest.raises(WorkspaceError, match="speaker: at most 200 characters"):
+        workspace.review(first.id, "ana", speaker="x" * 201)
+
+    assert second.speaker == "Wang Wenbin"
+    workspace.review(second.id, "ana", "confrontational", speaker="Zhao Lijian")   # same label, another speaker:
+    workspace.review(second.id, "ben", "confrontational")                          # not settled, not exported
+    assert workspace.statement(second.id).disputed()
+    assert [s.id for s in agreement(workspace.statements(), "ana", "ben")["disagreements"]] == [second.id]
+    assert f"statement {second.id} (follow-up): analysts disagree; adjudicate it" in export_records(workspace)[1]
+    workspace.review(second.id, "cleo", "confrontational", speaker="Zhao Lijian", action="adjudicate")
+    assert {r["speaker"] for r in export_records(workspace)[0]} == {extracted, "Zhao Lijian"}
+
+
+def test_workspace_file_without_the_speaker_column_is_migrated_in_place(workspace):
+    """A file from before reviews had a speaker (made here by dropping the column) opens, keeps every row, and
+    gains the column once, even when several connections open it at the same time."""
+    first, second = workspace.statements()
+    workspace.review(first.id, "ana", "conditional", target_party="United States")
+    workspace.review(second.id, "ben", "not_statement")
+    workspace.review(second.id, "ben", "confrontational")
+    workspace.undo("ben")
+    with closing(sqlite3.connect(workspace.path)) as conn:
+        conn.execute("ALTER TABLE reviews DROP COLUMN speaker")
+        conn.commit()
+        old_rows = conn.execute("SELECT * FROM reviews ORDER BY id").fetchall()
+    assert len(old_rows) == 3 and len(old_rows[0]) == 9
+
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        try:
+            Workspace(workspace.path).statements()
+        except BaseException as e:  # noqa: BLE001 - any failure of a concurrent opening fails the test below
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_it) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    with closing(sqlite3.connect(workspace.path)) as conn:
+        columns = [r[1] for r in conn.execute("PRAGMA table_info(reviews)")]
+        kept = conn.execute(f"SELECT {', '.join(columns[:9])}, speaker FROM reviews ORDER BY id").fetchall()
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert columns.count("speaker") == 1
+    assert [row[:9] for row in kept] == old_rows and {row[9] for row in kept} == {None}   # no row lost or changed
+    reviews = {s.id: s.reviews for s in workspace.statements()}
+    assert reviews[first.id]["ana"]["speaker"] == first.speaker            # an old row: the extractor's speaker
+    assert reviews[second.id]["ben"]["decision"] == "not_statement"        # the undone row stays undone
+    workspace.review(first.id, "ana", speaker="Joe Biden")
+    assert export_records(workspace)[0][0]["speaker"] == "Joe Biden"
 
 
 def test_uploads_are_refused_one_by_one_with_file_line_and_reason(workspace):

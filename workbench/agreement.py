@@ -5,7 +5,7 @@ from __future__ import annotations
 from itertools import combinations
 
 from training.annotate import cohen_kappa
-from workbench.store import DECISIONS, Statement
+from workbench.store import DECIDED_FIELDS, DECISIONS, Statement
 
 
 def busiest_pair(statements: list[Statement]) -> tuple[str, str] | None:
@@ -22,8 +22,7 @@ def agreement(statements: list[Statement], a: str, b: str) -> dict:
     both = [s for s in statements if s.reviews.get(a, {}).get("decision") and s.reviews.get(b, {}).get("decision")]
     da = [s.reviews[a]["decision"] for s in both]
     db = [s.reviews[b]["decision"] for s in both]
-    differ = [s for s in both if any(s.reviews[a][k] != s.reviews[b][k]
-                                     for k in ("decision", "speaker_party", "target_party"))]
+    differ = [s for s in both if any(s.reviews[a][k] != s.reviews[b][k] for k in DECIDED_FIELDS)]
     return {"a": a, "b": b, "n": len(both), "kappa": round(cohen_kappa(da, db, DECISIONS), 4) if both else None,
             "agreement": round(sum(x == y for x, y in zip(da, db)) / len(both), 4) if both else None,
             "disagreements": differ, "adjudicated": sum(1 for s in differ if s.adjudication)}

@@ -2,7 +2,8 @@
 
 One record per statement and target, as codebook version 2 asks (a statement toward two parties
 is two rows in the workspace, each reviewed). Only settled decisions go out: a label, not "not a
-statement", and not two analysts still disagreeing; what is left out is counted and said.
+statement", and not two analysts still disagreeing; what is left out is counted and said. The
+speaker and parties are the settled decision's (an analyst's correction), not the extractor's.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def export_records(workspace: Workspace) -> tuple[list[dict], list[str]]:
             continue
         annotator = final["annotator"] if s.adjudication else ",".join(sorted(s.decided()))
         rec = {"corpus": workspace.corpus, "doc_id": s.doc_id, "start": s.start, "end": s.end,
-               "span_hash": span_hash(texts[s.doc_id][s.start:s.end]), "kind": s.kind, "speaker": s.speaker,
+               "span_hash": span_hash(texts[s.doc_id][s.start:s.end]), "kind": s.kind, "speaker": final["speaker"],
                "speaker_party": final["speaker_party"], "target_party": final["target_party"],
                "label": final["decision"], "hard": False, "annotator": annotator, "codebook": CODEBOOK_VERSION}
         problems = record_problems(rec)

@@ -52,6 +52,13 @@ def progress(statements: list[Statement]) -> dict:
             "share": round(reviewed / len(statements), 4) if statements else 0.0, "labels": list(LABELS)}
 
 
+def annotator_progress(statements: list[Statement], annotator: str) -> dict:
+    """What one analyst has decided of the workspace's statements (``progress`` counts anyone's decision)."""
+    reviewed = sum(1 for s in statements if annotator in s.decided())
+    return {"annotator": annotator, "total": len(statements), "reviewed": reviewed,
+            "share": round(reviewed / len(statements), 4) if statements else 0.0}
+
+
 def overview(store: Workspaces) -> list[dict]:
     """Every workspace's settings, article count and progress (the home page, the API, ``summit list``)."""
     rows = []

@@ -1,9 +1,9 @@
 """Summit workspaces: one SQLite file each (WAL mode), holding articles, statements and every review.
 
 A review is never updated in place: each action appends one row with the analyst's whole state
-for that statement (label, parties), and undo marks the latest row undone. So a crash can lose at
-most the action whose save had not returned, never half of one, and the history of who decided
-what, and when, stays in the file. Articles' text lives here, not in the repository; exported
+for that statement (label, speaker name, parties), and undo marks the latest row undone. So a
+crash can lose at most the action whose save had not returned, never half of one, and the history
+of who decided what, and when, stays in the file. Articles' text lives here, not in the repository; exported
 standoff records name the workspace as their corpus (``workspace:<slug>``).
 """
 
@@ -26,6 +26,8 @@ CORPUS_PREFIX = "workspace:"
 NOT_STATEMENT = "not_statement"
 """Codebook step 0: the span is not a statement of one party toward another."""
 DECISIONS = (*LABELS, NOT_STATEMENT)
+DECIDED_FIELDS = ("decision", "speaker", "speaker_party", "target_party")
+"""What an analyst decides about a statement; two analysts agree when all of it is equal."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -40,11 +42,17 @@ CREATE TABLE IF NOT EXISTS statements (
 CREATE TABLE IF NOT EXISTS reviews (
     id INTEGER PRIMARY KEY, statement_id INTEGER NOT NULL REFERENCES statements(id), annotator TEXT NOT NULL,
     at TEXT NOT NULL, action TEXT NOT NULL, decision TEXT, speaker_party TEXT NOT NULL, target_party TEXT NOT NULL,
-    undone INTEGER NOT NULL DEFAULT 0);
+    undone INTEGER NOT NULL DEFAULT 0, speaker TEXT);
 CREATE INDEX IF NOT EXISTS statements_by_article ON statements(article_id);
 CREATE INDEX IF NOT EXISTS reviews_by_statement ON reviews(statement_id);
 """
 
+ADDED_COLUMNS = {"reviews": {"speaker": "TEXT"}}
+"""Columns added since workspaces were first made; a file without one gets it on opening (old rows read NULL).
+
+``reviews.speaker`` NULL means the analyst kept the extractor's speaker name (every row before the column existed).
+"""
+MAX_SPEAKER_CHARS = 200
 
 ARTICLE_SELECT = "SELECT id, doc_id, title, date, source, text, extractor, model_version FROM articles"
 
@@ -71,6 +79,33 @@ def slugify(name: str) -> str:
     if not slug:
         raise WorkspaceError(f"name {name!r}: use at least one letter or digit")
     return slug
+
+
+def speaker_name(value: str | None) -> str | None:
+    """A speaker's name as typed, whitespace collapsed; "" is an unknown speaker, None keeps the previous one."""
+    if value is None:
+        return None
+    name = " ".join(value.split())
+    if len(name) > MAX_SPEAKER_CHARS:
+        raise WorkspaceError(f"speaker: at most {MAX_SPEAKER_CHARS} characters (got {len(name)})")
+    return name
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Add the columns of ``ADDED_COLUMNS`` a workspace file lacks, in place, in one write transaction."""
+    def missing() -> list[tuple[str, str, str]]:
+        out = []
+        for table, columns in ADDED_COLUMNS.items():
+            have = {r[1] for r in conn.execute(f"PRAGMA table_info({table})")}
+            out += [(table, col, ddl) for col, ddl in columns.items() if have and col not in have]
+        return out
+
+    if not missing():
+        return
+    conn.execute("BEGIN IMMEDIATE")  # another connection may be migrating the same file: look again under the lock
+    for table, col, ddl in missing():
+        conn.execute(f"ALTER TABLE {table} ADD COLUMN {col} {ddl}")
+    conn.commit()
 
 
 def party_name(value: str | None, field: str, required: bool) -> str | None:
@@ -122,7 +157,7 @@ class Statement:
     probs: dict | None
     margin: float | None
     reviews: dict[str, dict]
-    """Annotator -> their latest decision: ``{decision, speaker_party, target_party, at}``."""
+    """Annotator -> their latest decision: ``{decision, speaker, speaker_party, target_party, at}``."""
     adjudication: dict | None
 
     @property
@@ -138,7 +173,7 @@ class Statement:
         if self.adjudication:
             return self.adjudication
         decided = self.decided()
-        states = {(r["decision"], r["speaker_party"], r["target_party"]) for r in decided.values()}
+        states = {tuple(r[k] for k in DECIDED_FIELDS) for r in decided.values()}
         return next(iter(decided.values())) if len(states) == 1 else None
 
     def disputed(self) -> bool:
@@ -164,6 +199,7 @@ class Workspace:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
+            migrate(conn)
             with conn:
                 yield conn
 
@@ -228,12 +264,14 @@ class Workspace:
                 f"WHERE s.removed = 0 {where} ORDER BY a.id, s.start, s.end, s.id", args).fetchall()
             reviews = conn.execute(
                 "SELECT r.* FROM reviews r JOIN statements s ON s.id = r.statement_id JOIN articles a "
-                f"ON a.id = s.article_id WHERE r.undone = 0 {where} ORDER BY r.id", args).fetchall()
+                f"ON a.id = s.article_id WHERE r.undone = 0 AND s.removed = 0 {where} ORDER BY r.id", args).fetchall()
+        speakers = {r["id"]: r["speaker"] for r in rows}
         latest: dict[int, dict[str, dict]] = {}
         adjudicated: dict[int, dict] = {}
         for r in reviews:
-            state = {"decision": r["decision"], "speaker_party": r["speaker_party"], "target_party": r["target_party"],
-                     "at": r["at"], "annotator": r["annotator"]}
+            speaker = r["speaker"] if r["speaker"] is not None else speakers[r["statement_id"]]
+            state = {"decision": r["decision"], "speaker": speaker, "speaker_party": r["speaker_party"],
+                     "target_party": r["target_party"], "at": r["at"], "annotator": r["annotator"]}
             if r["action"] == "adjudicate":
                 adjudicated[r["statement_id"]] = state
             else:
@@ -254,15 +292,17 @@ class Workspace:
         return next(s for s in self.statements(row["doc_id"]) if s.id == statement_id)
 
     def review(self, statement_id: int, annotator: str, decision: str | None = None, speaker_party: str | None = None,
-               target_party: str | None = None, action: str = "review") -> Statement:
+               target_party: str | None = None, action: str = "review", speaker: str | None = None) -> Statement:
         """Record one analyst's decision; what is not given keeps their previous value (or the extractor's)."""
         if decision is not None and decision not in DECISIONS:
             raise WorkspaceError(f"decision {decision!r} is not one of {list(DECISIONS)}")
         current = self.statement(statement_id)
         before = current.adjudication if action == "adjudicate" else current.reviews.get(annotator)
-        before = before or {"decision": None, "speaker_party": current.speaker_party,
+        before = before or {"decision": None, "speaker": current.speaker, "speaker_party": current.speaker_party,
                             "target_party": current.target_party}
+        speaker = speaker_name(speaker)
         state = {"decision": decision if decision is not None else before["decision"],
+                 "speaker": before["speaker"] if speaker is None else speaker,
                  "speaker_party": before["speaker_party"] if speaker_party is None else speaker_party,
                  "target_party": before["target_party"] if target_party is None else target_party}
         if state["decision"] != NOT_STATEMENT and state["speaker_party"] and \
@@ -274,14 +314,16 @@ class Workspace:
 
     @staticmethod
     def _insert_review(conn: sqlite3.Connection, statement_id: int, annotator: str, action: str, state: dict) -> None:
-        conn.execute("INSERT INTO reviews (statement_id, annotator, at, action, decision, speaker_party, target_party) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)", (statement_id, annotator, now(), action, state["decision"],
-                                                      state["speaker_party"], state["target_party"]))
+        conn.execute("INSERT INTO reviews (statement_id, annotator, at, action, decision, speaker, speaker_party, "
+                     "target_party) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     (statement_id, annotator, now(), action, state["decision"], state["speaker"],
+                      state["speaker_party"], state["target_party"]))
 
     def add_statement(self, doc_id: str, annotator: str, start: int, end: int, speaker: str, speaker_party: str,
                       target_party: str, decision: str, kind: str = "reported") -> Statement:
         """A statement the extractor missed, marked by the analyst, with their decision, in one transaction."""
         article = self.article(doc_id)
+        speaker = speaker_name(speaker) or ""
         if not (0 <= start < end <= len(article.text)) or not article.text[start:end].strip():
             raise WorkspaceError(f"selection {start}-{end} is not a stretch of text in {doc_id!r}")
         if decision not in LABELS:
@@ -293,7 +335,7 @@ class Workspace:
                 "start": start, "end": end, "kind": kind, "speaker": speaker, "speaker_party": speaker_party,
                 "target_party": target_party}, "added")
             self._insert_review(conn, statement_id, annotator, "add", {
-                "decision": decision, "speaker_party": speaker_party, "target_party": target_party})
+                "decision": decision, "speaker": speaker, "speaker_party": speaker_party, "target_party": target_party})
         return self.statement(statement_id)
 
     def undo(self, annotator: str) -> int | None:

@@ -28,7 +28,8 @@ def statement_view(s: Statement, annotator: str, hidden: bool) -> dict:
     blind = not mine.get("decision")
     final = None if blind else s.final()
     return {
-        "id": s.id, "doc_id": s.doc_id, "start": s.start, "end": s.end, "speaker": s.speaker, "kind": s.kind,
+        "id": s.id, "doc_id": s.doc_id, "start": s.start, "end": s.end, "speaker": mine.get("speaker", s.speaker),
+        "extracted_speaker": s.speaker, "kind": s.kind,
         "origin": s.origin, "speaker_party": mine.get("speaker_party", s.speaker_party),
         "target_party": mine.get("target_party", s.target_party), "decision": mine.get("decision"),
         "suggestion": suggestion, "confidence": None if hidden or s.confidence is None else round(s.confidence, 2),
@@ -62,8 +63,15 @@ def parties_of(workspace_parties: list[str], views: list[dict]) -> list[str]:
     return list(seen)
 
 
+def speakers_of(views: list[dict]) -> list[str]:
+    """Every speaker name the article's statements give (extracted or corrected), for the speaker field's list."""
+    return sorted({name for v in views for name in (v["speaker"], v["extracted_speaker"]) if name})
+
+
 KEYS = [("j / \u2193", "next statement"), ("k / \u2191", "previous statement"),
         *((str(i + 1), lab) for i, lab in enumerate(LABELS)), ("0", "not a statement (codebook step 0)"),
-        ("Enter", "accept the suggestion"), ("p / t", "edit speaker / target party"),
-        ("a", "add the selected text as a statement"), ("u", "undo your last action"),
-        ("n", "next in the queue")]
+        ("Enter", "accept the suggestion"), ("s", "edit the speaker's name"),
+        ("p / t", "edit speaker / target party"), ("a", "add the selected text as a statement"),
+        ("0, then a", "a wrong span (spans are not edited): mark it not a statement, then select the right "
+                      "words in the text and add them"),
+        ("u", "undo your last action"), ("n", "next in the queue")]

@@ -30,11 +30,11 @@ from workbench import agreement as agreement_mod
 from workbench.export import export_records, write_records
 from workbench.ingest import Incoming, add_articles, folder_files, parse_file, title_of
 from workbench.jobs import RetrainRunner, retrain_command
-from workbench.review_queue import in_eval_slice, overview, progress, queue
+from workbench.review_queue import annotator_progress, in_eval_slice, overview, progress, queue
 from workbench.store import (DECISIONS, NOT_STATEMENT, WORKSPACES_ENV, Workspace, WorkspaceError, Workspaces, now,
                              party_name)
 from workbench.summary import share_chart, summarise, summary_csv
-from workbench.views import KEYS, parties_of, segments, statement_view
+from workbench.views import KEYS, parties_of, segments, speakers_of, statement_view
 
 HERE = Path(__file__).resolve().parent
 ANALYST_COOKIE = "stance_analyst"
@@ -67,6 +67,7 @@ class NewArticles(Body):
 class ReviewIn(Body):
     annotator: str = Field(min_length=1, max_length=80)
     decision: str | None = None
+    speaker: str | None = None
     speaker_party: str | None = None
     target_party: str | None = None
 
@@ -144,7 +145,7 @@ def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: 
         meta = ws.meta()
         statements = ws.statements()
         return {"ws": ws, "meta": meta, "statements": statements, "progress": progress(statements),
-                "annotator": annotator}
+                "annotator": annotator, "mine": annotator_progress(statements, annotator) if annotator else None}
 
     def registry() -> Registry:
         return holder.registry
@@ -179,6 +180,7 @@ def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: 
         i = doc_ids.index(doc_id)
         return render(request, "review.html", tab="review", ws=ws, meta=ws.meta(), article=article, views=views,
                       segments=segments(article, views), parties=parties_of(ws.meta().get("parties", []), views),
+                      speakers=speakers_of(views),
                       hidden=hidden, keys=KEYS, prev_doc=doc_ids[i - 1] if i else None,
                       next_doc=doc_ids[i + 1] if i + 1 < len(doc_ids) else None, annotator=annotator)
 
@@ -300,7 +302,7 @@ def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: 
 
     @api.post("/{slug}/statements/{statement_id}/review")
     def review(slug: str, statement_id: int, body: ReviewIn) -> dict:
-        """One analyst's label (or ``not_statement``) and/or parties for a statement; returns its new row."""
+        """One analyst's label (or ``not_statement``), speaker name and/or parties for a statement; its new row."""
         return _decide(slug, statement_id, body, "review")
 
     @api.post("/{slug}/statements/{statement_id}/adjudicate")
@@ -315,7 +317,7 @@ def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: 
             s = ws.review(statement_id, body.annotator.strip(), body.decision,
                           party_name(body.speaker_party, "speaker_party", False),
                           party_name(body.target_party, "target_party", needs_target and body.target_party is not None),
-                          action)
+                          action, body.speaker)
         except KeyError as e:
             raise ServiceError(404, "not_found", str(e).strip("'\"")) from None
         except WorkspaceError as e:
@@ -346,11 +348,12 @@ def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: 
 
     @api.get("/{slug}/queue")
     def next_up(slug: str, annotator: str, limit: int = 20) -> dict:
-        """What ``annotator`` should review next, and the workspace's progress."""
+        """What ``annotator`` should review next; ``annotator_progress`` is theirs, ``progress`` anyone's (the workspace)."""
         ws = open_ws(slug)
         statements = ws.statements()
         items = queue(ws, annotator, statements)
-        return {"progress": progress(statements), "queued": len(items), "items": [
+        return {"progress": progress(statements), "annotator_progress": annotator_progress(statements, annotator),
+                "queued": len(items), "items": [
             {"id": i["statement"].id, "doc_id": i["statement"].doc_id, "why": i["why"], "eval_slice": i["eval_slice"],
              "url": f"/summits/{slug}/articles/{i['statement'].doc_id}#statement-{i['statement'].id}"} for i in items[:limit]]}
 

@@ -109,7 +109,12 @@ function setupAnalyst() {
 
 async function nextInQueue(slug) {
   const data = await api("GET", `/v1/summits/${slug}/queue?annotator=${encodeURIComponent(analyst())}&limit=1`);
-  if (!data.items.length) { showMessage(`Nothing left to review for ${analyst()}: ${data.progress.reviewed} of ${data.progress.total} reviewed.`, true); return; }
+  if (!data.items.length) {
+    const mine = data.annotator_progress, all = data.progress;
+    showMessage(`Nothing left to review for ${mine.annotator}: ${mine.reviewed} of ${mine.total} reviewed by you ` +
+                `(${all.reviewed} of ${all.total} by anyone).`, true);
+    return;
+  }
   const url = new URL(data.items[0].url, location.href);
   const sameArticle = url.pathname === location.pathname;
   location.href = url.href;
@@ -161,8 +166,7 @@ function setupReview() {
     cell.textContent = "";
     if (view.decision) cell.textContent = view.label_text;
     else { const em = document.createElement("em"); em.textContent = view.suggestion ? `${view.label_text}?` : (view.hidden ? "hidden" : "\u2014"); cell.append(em); }
-    $('[data-field="speaker_party"]', row).value = view.speaker_party;
-    $('[data-field="target_party"]', row).value = view.target_party;
+    for (const input of $$("input.party", row)) input.value = input.dataset.saved = view[input.dataset.field];
     redrawMarks();
   }
   async function review(row, change) {
@@ -234,9 +238,9 @@ function setupReview() {
       input.addEventListener("focus", () => { if (current !== i) select(i, false); });
       input.addEventListener("change", () => attempt(async () => {
         try {
-          const view = await review(row, { [input.dataset.field]: input.value });
-          input.dataset.saved = input.dataset.field === "speaker_party" ? view.speaker_party : view.target_party;
-          showMessage(`Saved ${input.dataset.field.replace("_", " ")}: ${input.dataset.saved || "third party"}.`, true);
+          await review(row, { [input.dataset.field]: input.value });
+          const unset = input.dataset.field === "speaker" ? "unknown" : "third party";
+          showMessage(`Saved ${input.dataset.field.replace("_", " ")}: ${input.dataset.saved || unset}.`, true);
         } catch (e) { input.value = input.dataset.saved; throw e; }
       }));
       input.addEventListener("keydown", (e) => {
@@ -266,6 +270,7 @@ function setupReview() {
       1: () => decide(LABELS[0]), 2: () => decide(LABELS[1]), 3: () => decide(LABELS[2]), 0: () => decide("not_statement"),
       Enter: () => decide(rows[current] && rows[current].dataset.suggestion),
       u: () => attempt(undo), a: () => attempt(async () => openAdd()), n: () => attempt(() => nextInQueue(slug)),
+      s: () => rows[current] && $('[data-field="speaker"]', rows[current]).focus(),
       p: () => rows[current] && $('[data-field="speaker_party"]', rows[current]).focus(),
       t: () => rows[current] && $('[data-field="target_party"]', rows[current]).focus(),
     };
@@ -281,7 +286,7 @@ function setupAdjudication() {
     b.addEventListener("click", () => attempt(async () => {
       const slug = location.pathname.split("/")[2];
       await api("POST", `/v1/summits/${slug}/statements/${b.dataset.id}/adjudicate`, {
-        annotator: analyst(), decision: b.dataset.decision, speaker_party: b.dataset.speakerParty,
+        annotator: analyst(), decision: b.dataset.decision, speaker: b.dataset.speaker, speaker_party: b.dataset.speakerParty,
         target_party: b.dataset.targetParty });
       flash(`Statement ${b.dataset.id} adjudicated: ${b.dataset.decision.replace("_", " ")}.`);
       location.reload();
