@@ -177,6 +177,10 @@ def test_queue_least_certain_first_and_evaluation_slice_like_retrain(workspace):
     workspace.review(order[0], "ana", "cooperative")
     assert [i["statement"].id for i in queue(workspace, "ana")] == order[1:]
     assert len(queue(workspace, "ben")) == len(order)
+    statements = workspace.statements()
+    assert progress(statements)["reviewed"] == 1                       # the workspace: anyone's decisions
+    assert annotator_progress(statements, "ana") == {"annotator": "ana", "total": 2, "reviewed": 1, "share": 0.5}
+    assert annotator_progress(statements, "ben")["reviewed"] == 0        # ben has all of his queue ahead
 
 
 def test_agreement_adjudication_and_export(workspace, tmp_path):
@@ -229,15 +233,17 @@ def test_summit_commands_script_a_workspace(tmp_path, seed_article, tiny_model_d
     assert "added eu-china-summit-2023:" in out.stdout
     shown = json.loads(run_stance("summit", "show", "eu-china-2023", "--json", env=env).stdout)
     assert shown and all(s["suggestion"] in LABELS for s in shown)
-    run_stance("summit", "label", "eu-china-2023", str(shown[0]["id"]), "conditional", "--annotator", "ana",
-               "--target-party", "Brussels", env=env)
+    out = run_stance("summit", "label", "eu-china-2023", str(shown[0]["id"]), "conditional", "--annotator", "ana",
+                     "--target-party", "Brussels", "--speaker", "Charles Michel", env=env)
+    assert "conditional (Charles Michel, " in out.stdout
     bad = run_stance("summit", "label", "eu-china-2023", str(shown[1]["id"]), "cooperative", "--annotator", "ana",
                      "--target-party", "Frobnia", env=env, check=False)
     assert bad.returncode == 1 and "'Frobnia' is not a known state" in bad.stderr
     out_file = tmp_path / "export.jsonl"
     run_stance("summit", "export", "eu-china-2023", "-o", str(out_file), env=env)
     records = [json.loads(line) for line in out_file.read_text().splitlines()]
-    assert [(r["label"], r["target_party"], r["codebook"]) for r in records] == [("conditional", "European Union", 2)]
+    assert [(r["label"], r["speaker"], r["target_party"], r["codebook"]) for r in records] == \
+        [("conditional", "Charles Michel", "European Union", 2)]
     assert run_stance("annotate", "check", str(out_file), env=env).stdout.strip().endswith(": ok")
     assert "reviewed" in run_stance("summit", "list", env=env).stdout
 
@@ -287,6 +293,47 @@ def test_workspace_survives_restart_and_kill_9_during_saves(tiny_model_dir, tmp_
     with stance_server(tiny_model_dir, "onnx", env=env) as server:               # and it opens after a restart
         statements = httpx.get(f"{server.base_url}/v1/summits/kill-test/articles/follow-up?annotator=a0").json()
     assert statements["statements"][0]["decision"] == LABELS[0]
+
+
+@pytest.mark.slow
+def test_speaker_correction_and_own_progress_over_http(tiny_model_dir, tmp_path):
+    """What the two analysts hit on a real summit, through a real server: the review takes a speaker name (it
+    answered 422), and the queue says how far this analyst is, not only the workspace."""
+    with stance_server(tiny_model_dir, "onnx", env={"STANCE_WORKSPACES": str(tmp_path)}) as server:
+        client = httpx.Client(base_url=server.base_url, timeout=30)
+        client.post("/v1/summits", json={"name": "Speaker test", "parties": ["EU", "China"]}).raise_for_status()
+        client.post("/v1/summits/speaker-test/articles", json={"text": ARTICLE, "title": "follow-up"}).raise_for_status()
+        first, second = client.get("/v1/summits/speaker-test/articles/follow-up").json()["statements"]
+        url = f"/v1/summits/speaker-test/statements/{first['id']}/review"
+
+        r = client.post(url, json={"annotator": "ana", "speaker": "Vladimir Putin", "decision": "cooperative"})
+        assert r.status_code == 200, r.text
+        assert (r.json()["speaker"], r.json()["extracted_speaker"]) == ("Vladimir Putin", first["speaker"])
+        seen = {s["id"]: s for s in client.get("/v1/summits/speaker-test/articles/follow-up?annotator=ana")
+                .json()["statements"]}
+        assert seen[first["id"]]["speaker"] == "Vladimir Putin"
+        export = client.get("/v1/summits/speaker-test/export?format=json").json()["records"]
+        assert [r["speaker"] for r in export] == ["Vladimir Putin"]
+        too_long = client.post(url, json={"annotator": "ana", "speaker": "x" * 201})
+        assert too_long.status_code == 422 and "speaker: at most 200" in too_long.json()["error"]["message"]
+
+        for who, mine, queued in (("ana", 1, 1), ("ben", 0, 2)):
+            q = client.get(f"/v1/summits/speaker-test/queue?annotator={who}").json()
+            assert q["annotator_progress"] == {"annotator": who, "total": 2, "reviewed": mine, "share": mine / 2}
+            assert q["progress"]["reviewed"] == 1 and q["queued"] == queued          # the workspace: anyone
+        client.cookies.set("stance_analyst", "ben")                                  # the page, drawn for ben
+        page = client.get("/summits/speaker-test/queue").text
+        assert "You (ben): <strong>0</strong> of 2" in page and "<strong>1</strong> of 2 statements reviewed by anyone" in page
+
+        client.cookies.set("stance_analyst", "ana")
+        review_page = client.get("/summits/speaker-test/articles/follow-up").text
+        assert 'data-field="speaker" list="speakers" value="Vladimir Putin"' in review_page
+        assert "<kbd>s</kbd></dt><dd>edit the speaker&#39;s name" in review_page
+        assert "a wrong span (spans are not edited): mark it not a statement" in review_page
+
+        assert client.post("/v1/summits/speaker-test/undo", json={"annotator": "ana"}).json() == {"undone": first["id"]}
+        seen = client.get("/v1/summits/speaker-test/articles/follow-up?annotator=ana").json()["statements"]
+        assert seen[0]["speaker"] == first["speaker"] and seen[0]["decision"] is None
 
 
 def test_cli_path_for_a_new_summit_folder(tmp_path):

@@ -1,8 +1,8 @@
 """The analyst workbench in a real browser: Debian's chromium driven by Selenium over a real ``stance serve``.
 
 One summit, start to end, as an analyst would go: create it, upload the seed article, relabel by
-keyboard, mark a non-statement, add a missed statement by selecting text, export, retrain (dry
-run), promote and roll back, a second analyst and adjudication, the summary chart. A screenshot of
+keyboard, correct a speaker's name, mark a non-statement, add a missed statement by selecting text,
+export, retrain (dry run), promote and roll back, a second analyst and adjudication, the summary chart. A screenshot of
 each main view is saved under ``reports/browser/`` (``$STANCE_SCREENSHOTS``) for a person to look at.
 """
 
@@ -119,6 +119,10 @@ def rows(driver) -> list:
     return driver.find_elements(By.CSS_SELECTOR, "#statements tbody tr[data-id]")
 
 
+def speaker_field(driver, row: int):
+    return rows(driver)[row].find_element(By.CSS_SELECTOR, "[data-field=speaker]")
+
+
 def row_states(driver) -> list[str]:
     return driver.execute_script("return [...document.querySelectorAll('#statements tbody tr[data-id]')]"
                                  ".map(r => r.dataset.state)")
@@ -189,6 +193,18 @@ def test_2_review_by_keyboard(server, browser):
     assert selected(browser) == 3
     press(browser, "0")
     wait(browser, lambda d: row_states(d)[3] == "not_statement")
+
+    extracted = speaker_field(browser, 4).get_attribute("value")
+    press(browser, "s")                                 # the speaker's name, edited like the parties
+    wait(browser, lambda d: d.switch_to.active_element == speaker_field(d, 4))
+    speaker_field(browser, 4).send_keys(Keys.CONTROL, "a")
+    speaker_field(browser, 4).send_keys("Vladimir Putin", Keys.ENTER)
+    wait(browser, lambda d: "Saved speaker: Vladimir Putin." in message(d))
+    view = api(server, f"/v1/summits/{SLUG}/articles/{SEED_ID}?annotator=ana")["statements"][4]
+    assert (view["speaker"], view["extracted_speaker"]) == ("Vladimir Putin", extracted)
+    press(browser, "u")                                 # undo restores the extracted name
+    wait(browser, lambda d: "Undone" in message(d) and speaker_field(d, 4).get_attribute("value") == extracted)
+    assert selected(browser) == 4 and row_states(browser)[3] == "not_statement"
 
     field = rows(browser)[5].find_element(By.CSS_SELECTOR, "[data-field=target_party]")
     field.click()
