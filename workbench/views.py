@@ -71,7 +71,7 @@ def speakers_of(views: list[dict]) -> list[str]:
 KEYS = [("j / \u2193", "next statement"), ("k / \u2191", "previous statement"),
         *((str(i + 1), lab) for i, lab in enumerate(LABELS)), ("0", "not a statement (codebook step 0)"),
         ("Enter", "accept the suggestion"), ("s", "edit the speaker's name"),
-        ("p / t", "edit speaker / target party"), ("a", "add the selected text as a statement"),
+        ("p / t", "edit the speaker party / target party"), ("a", "add the selected text as a statement"),
         ("0, then a", "a wrong span (spans are not edited): mark it not a statement, then select the right "
                       "words in the text and add them"),
         ("u", "undo your last action"), ("n", "next in the queue")]

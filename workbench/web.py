@@ -348,7 +348,7 @@ def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: 
 
     @api.get("/{slug}/queue")
     def next_up(slug: str, annotator: str, limit: int = 20) -> dict:
-        """What ``annotator`` should review next; ``annotator_progress`` is theirs, ``progress`` anyone's (the workspace)."""
+        """What ``annotator`` should review next; ``annotator_progress`` is theirs, ``progress`` the workspace's."""
         ws = open_ws(slug)
         statements = ws.statements()
         items = queue(ws, annotator, statements)
