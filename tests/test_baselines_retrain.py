@@ -81,6 +81,7 @@ def test_retrain_decision_both_ways():
     assert "gold test macro-F1" in promote.reason and "n=60" in promote.reason
     keep_test = decide(y, good, worse, y, worse, good, rounds=200)
     assert not keep_test.promote and "may be worse on the gold test" in keep_test.reason
+    assert "new held-out macro-F1" in keep_test.reason           # the whole picture, not only the first failure
     keep_new = decide(y, good, good, y, good, worse, rounds=200)
     assert not keep_new.promote and "no clear gain" in keep_new.reason
     # A point gain whose interval reaches 0 does not promote: one changed statement out of 60.

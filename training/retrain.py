@@ -82,7 +82,7 @@ def decide(y_test: np.ndarray, current_test: np.ndarray, candidate_test: np.ndar
                 f"n={len(y_new)})")
     if test["delta_ci95"][0] < -MAX_TEST_LOSS:
         return Decision(False, f"may be worse on the gold test: {test_line}; the lower bound must be at least "
-                               f"{-MAX_TEST_LOSS:+.3f}", test, new)
+                               f"{-MAX_TEST_LOSS:+.3f}; {new_line}", test, new)
     if len(y_new) < MIN_HELDOUT:
         return Decision(False, f"too few held-out statements to tell: {len(y_new)} held out, need about "
                                f"{statements_needed(len(y_new), new['delta'], new['delta_ci95']) or MIN_HELDOUT}; "
