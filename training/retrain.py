@@ -23,7 +23,7 @@ from model.registry import Registry
 from model.schema import LABELS
 from training.annotations import CorpusCache, load_annotations, record_key
 from training.dataset import doc_key, fingerprint, hash_share, load_gold_splits, read_manifest, to_items
-from training.train import TrainConfig, train_model
+from training.train import TrainConfig, announce, train_model
 
 MAX_TEST_LOSS = 0.005
 NEW_HELDOUT_SHARE = 0.3
@@ -113,6 +113,7 @@ def retrain(batches: list[Path], registry: Registry, cfg: TrainConfig, dry_run: 
     current = Predictor.from_registry(None, backend, registry.root)
     candidate_version = train_model(items, cfg, registry, fingerprint(splits) | {"new_batches": [str(b) for b in batches]})
     candidate = Predictor(candidate_version, backend)
+    announce("comparing the candidate with the current model on the gold test and the held-out new statements")
     test_items, new_items = items["test"], to_items(new_heldout)
     y_test = np.array([LABELS.index(it["label"]) for it in test_items])
     y_new = np.array([LABELS.index(it["label"]) for it in new_items])

@@ -12,6 +12,7 @@ import copy
 import os
 import platform
 import random
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -275,6 +276,12 @@ def evaluate_logits(logits: np.ndarray, items: list[dict], temperature: float) -
     return classification_metrics(y, softmax(logits, temperature), LABELS, bootstrap=200)
 
 
+def announce(stage: str, progress: bool = True) -> None:
+    """A stage after the progress bar ends, on stderr, where the CLI user and the workbench's job page read it."""
+    if progress:
+        print(f"stage: {stage}", file=sys.stderr, flush=True)
+
+
 def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Registry, fingerprint: dict,
                 name: str | None = None, progress: bool = True) -> ModelVersion:
     """Every stage from splits to a published (not yet promoted) model version."""
@@ -290,6 +297,7 @@ def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Regis
         staging = registry.staging_dir()
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
+        announce("exporting ONNX: fp32, and int8 calibrated on training statements", progress)
         export_onnx(model, tokenizer, staging, cfg.max_length, splits["train"])
     manifest = {
         "version": name,
@@ -303,6 +311,7 @@ def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Regis
         "packages": package_versions(),
         "sizes": {k: len(v) for k, v in splits.items()},
     }
+    announce("scoring dev (fp32 and int8) and test through the served path", progress)
     manifest.update(served_metrics(staging, manifest, splits))
     from training.model_card import write_model_card
 
