@@ -43,7 +43,7 @@ def match_documents(records: list[dict], corpora=None, min_overlap: float = MIN_
     ``documents`` adds exhaustively annotated documents that hold no gold statement: whatever
     the extractor finds there counts against its precision.
     """
-    from model.extract import extract_statements
+    from model.extraction import extract_statements
     from training.annotations import CorpusCache
 
     corpora = corpora or CorpusCache()

@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
-from model.extract import extract_statements
+from model.extraction import extract_statements
 from model.schema import CODEBOOK_VERSION, LABELS
 from training.annotations import (
     ANNOTATIONS_DIR, AnnotationError, CorpusCache, check_span, read_jsonl, record_key, record_problems, span_hash,

@@ -1,4 +1,4 @@
-"""Fit the extractor's relevance filter (``model/relevance.json``) on exhaustively annotated articles.
+"""Fit the extractor's relevance filter (``model/extraction/relevance.json``) on exhaustively annotated articles.
 
 Candidates come from the rule-based extractor with the filter off; a candidate is relevant if
 it overlaps a gold statement of its document. Weights are fitted on the train split's
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.extract import extract_statements
-from model.relevance import WEIGHTS_FILE, load_weights
+from model.extraction import extract_statements
+from model.extraction.relevance import WEIGHTS_FILE, load_weights
 from training.annotate import document_year
 from training.annotations import CorpusCache, annotated_documents, load_annotations
 from training.dataset import document_split, read_manifest
