@@ -43,8 +43,7 @@ def _headline_end(text: str) -> int:
     if not rest.strip() or not first.strip() or len(first) > HEADLINE_MAX:
         return 0
     stripped = first.strip()
-    if stripped.isupper() or (not re.search(r"[.!?\"\u201d]$", stripped) and '"' not in stripped
-                              and "\u201c" not in stripped):
+    if stripped.isupper() or (not re.search(r"[.!?,:;\"\u201d]$", stripped) and not re.search(r"[\"\u201c]|: ", stripped)):
         return len(first) + len(rest) - len(rest.lstrip("\n"))
     return 0
 

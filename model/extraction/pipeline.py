@@ -16,12 +16,13 @@ from functools import lru_cache
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.quotes import quote_candidates
 from model.extraction.relevance import keep, load_weights, statement_features
-from model.extraction.reported import according_to, addressee, reported_spans, subtree_span
+from model.extraction.reported import ADDRESSED_VERBS, according_to, addressee, readout_span, reported_spans, subtree_span
 from model.extraction.resolution import mentions, party_in
 from model.extraction.speakers import PRONOUNS, ArticleContext, learn_people, resolve_speaker
 from model.extraction.spans import overlaps, strip_span
 from model.extraction.speech import speech_statements
 from model.extraction.targets import choose_target, where_named
+from model.extraction.transcripts import transcript_turns
 from model.schema import Statement
 from model.sentences import statement_context
 
@@ -97,8 +98,11 @@ def _enclosing_sentence(doc, start: int, end: int) -> str:
 
 def _candidates(text: str, doc, body_start: int) -> list[Candidate]:
     """Direct quotations first; reported speech and "according to" where no quotation already covers it."""
-    found = [Candidate(q.start, q.end, "direct", q.cue, q.speaker, q.speaker_at)
-             for q in quote_candidates(text, body_start)]
+    found = [Candidate(t.start, t.end, "direct", "transcript", t.speaker, t.speaker_at)
+             for t in transcript_turns(text, body_start)]
+    turns = [(c.start, c.end) for c in found]
+    found += [Candidate(q.start, q.end, "direct", q.cue, q.speaker, q.speaker_at)
+              for q in quote_candidates(text, body_start) if not overlaps((q.start, q.end), turns, 0.5)]
     direct = [(c.start, c.end) for c in found]
     for sent in doc.sents:
         if sent.end_char <= body_start:
@@ -114,6 +118,12 @@ def _candidates(text: str, doc, body_start: int) -> list[Candidate]:
         acc = according_to(sent)
         if acc and not overlaps((acc[2], acc[3]), [(c.start, c.end) for c in found], 0.5):
             found.append(Candidate(acc[2], acc[3], "reported", "according to", acc[0], acc[1]))
+        readout = readout_span(sent)
+        if readout and not overlaps((sent.start_char, sent.end_char), [(c.start, c.end) for c in found], 0.3):
+            verb, subj = readout
+            s0, s1 = subtree_span(subj)
+            spoken_to = addressee(verb, text) if verb.lower_ in ADDRESSED_VERBS else ""
+            found.append(Candidate(sent.start_char, sent.end_char, "reported", "readout", text[s0:s1], s0, spoken_to))
     return sorted(found, key=lambda c: c.start)
 
 
@@ -147,13 +157,14 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
         if end - start < 8 or start < body_start:
             continue
         speaker = resolve_speaker(c.speaker, doc, c.speaker_at, ctx)
-        if speaker is None:
-            continue
+        if speaker is None or (c.cue == "transcript" and not speaker.party):
+            continue  # no speaker, or a questioner's turn
         if " " in speaker.name or speaker.name[:1].isupper() and speaker.name.lower() not in PRONOUNS:
             if party_in(speaker.name, year) and not re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", speaker.name):
                 ctx.last_institution = speaker
             ctx.last_speaker = speaker
-        target = choose_target(text[start:end], speaker.party, ctx, c.addressee)
+        target = choose_target(text[start:end], speaker.party, ctx, c.addressee,
+                               relation_first=c.cue in ("transcript", "readout"))
         if not target:
             continue
         sentence = _enclosing_sentence(doc, start, end)

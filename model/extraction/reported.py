@@ -110,7 +110,39 @@ def according_to(sent):
     if not m:
         return None
     s0 = sent.start_char
+    source = according_to_source(m.group(1))
+    at = s0 + m.start(1) + m.group(1).find(source)
     if m.start() < 3:
         rest = sent.text[m.end():]
-        return m.group(1), s0 + m.start(1), s0 + m.end() + (len(rest) - len(rest.lstrip(" ,"))), sent.end_char
-    return m.group(1), s0 + m.start(1), s0, s0 + m.start()
+        return source, at, s0 + m.end() + (len(rest) - len(rest.lstrip(" ,"))), sent.end_char
+    return source, at, s0, s0 + m.start()
+
+
+# Verbs of a meeting or call readout: the whole sentence is what the parties said to each other.
+READOUT_VERBS = {
+    "discussed", "agreed", "exchanged", "emphasised", "emphasized", "stressed", "noted", "expressed", "reaffirmed",
+    "confirmed", "informed", "thanked", "reviewed", "focused", "underscored", "underlined", "welcomed",
+    "congratulated", "briefed", "touched", "highlighted", "pointed", "voiced", "conveyed", "reiterated", "praised",
+    "considered", "addressed", "wished", "extended", "invited", "accepted", "condemned", "supported", "called",
+    "spoke", "talked", "shared", "assured", "offered", "proposed", "declared", "outlined", "appreciated",
+}
+ADDRESSED_VERBS = {"informed", "thanked", "congratulated", "invited", "assured", "briefed", "called", "urged"}
+"""Readout verbs whose object is the party spoken to; the object of the others is a topic ("discussed Syria")."""
+_STATEMENT_FROM = re.compile(r"^(?:an?|the)\s+(?:joint\s+)?(?:statement|communiqu\w*|readout|release)\s+(?:from|by|of)\s+",
+                             re.I)
+
+
+def readout_span(sent):
+    """(verb, subject) when the sentence's main verb reports a meeting ("the leaders discussed ...")."""
+    root = sent.root
+    if root.lower_ not in READOUT_VERBS or root.tag_ not in ("VBD", "VBZ", "VBP"):
+        return None
+    subj = next((c for c in root.children if c.dep_ == "nsubj"), None)
+    if subj is None or subj.lower_ in ("that", "which", "who", "it", "this"):
+        return None
+    return root, subj
+
+
+def according_to_source(phrase: str) -> str:
+    """The source in "according to a statement from the Kremlin": the Kremlin, not the statement."""
+    return _STATEMENT_FROM.sub("", phrase.strip())

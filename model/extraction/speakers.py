@@ -16,6 +16,8 @@ from model.extraction.resolution import (GOVERNMENT_WORDS, THIRD_PARTY_WORDS, in
                                          phrase_party)
 
 PRONOUNS = {"he", "she", "they", "it", "we", "i"}
+COLLECTIVE = re.compile(r"^(?:the |both |all )?(?:two |both |three )?(?:leaders|presidents|sides|parties|heads of state|"
+                        r"prime ministers|interlocutors|delegations|ministers)$", re.I)
 
 
 @dataclass
@@ -40,6 +42,8 @@ class ArticleContext:
     person_mentions: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, name), text order
     last_speaker: Speaker | None = None
     last_institution: Speaker | None = None
+    host: Speaker | None = None
+    """The first person the article gives a party: who "the leaders" of a readout are reported through."""
 
     def main_party(self) -> str | None:
         """The party the article names most."""
@@ -103,6 +107,8 @@ def learn_people(doc, ctx: ArticleContext) -> None:
         party = institution_party(name, ctx.year) or (ctx.speaker_party(context) if cued else None)
         if party is not None:
             ctx.people[full] = party
+        if party and ctx.host is None:
+            ctx.host = Speaker(full, party)
 
 
 _DATELINE_PREFIX = re.compile(r"^(?:[A-Z][A-Z .'-]+,\s*)?(?:[A-Z][a-z]+\.? \d+\s*)?[-\u2013\u2014]\s*|^[A-Z][A-Z .'-]+\s+[-\u2013\u2014]\s*")
@@ -115,6 +121,8 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
     if not phrase:
         return None
     low = phrase.lower()
+    if COLLECTIVE.match(low):
+        return ctx.host
     if low in PRONOUNS:
         if low == "it" and ctx.last_institution:
             return ctx.last_institution
@@ -132,7 +140,9 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
                 break
     if person is not None:
         full = ctx.surnames.get(person, person)
-        own = ctx.speaker_party(phrase.replace(person, "")) if phrase != person else None
+        # "Mr Putin and Mr Netanyahu": the words around the first person, not the second's title.
+        own_words = next((p for p in re.split(r"\s+and\s+", phrase) if person in p), phrase)
+        own = ctx.speaker_party(own_words.replace(person, "")) if own_words != person else None
         party = own if own is not None else ctx.people.get(full)
         if party is None:
             # An official the article never introduces (wire copy: "Wang urged ...") most often
