@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from model.extraction import extract_statements
+from model.extraction.resolution import publisher_party
 from model.extraction.transcripts import is_heading, transcript_turns
 
 TRANSCRIPT = (
@@ -51,3 +52,15 @@ def test_readout_sentences_reported_through_the_host():
     assert (leaders.speaker_party, leaders.target_party, leaders.cue) == ("Russia", "Israel", "readout")
     agreed = next(s for s in found if s.text.startswith("Mr Putin and Mr Netanyahu agreed"))
     assert agreed.speaker_party == "Russia" and agreed.target_party == "Israel"
+
+
+def test_a_governments_own_readout_speaks_for_it():
+    """Without a named host, "the presidents" of a readout on kremlin.ru are Russia's account."""
+    text = ("The presidents discussed countering the spread of the coronavirus infection. In this context, "
+            "Hassan Rouhani thanked Russia for its assistance to Iran.\n")
+    found = extract_statements(text, year=2020, relevance_filter=False,
+                               source="http://en.kremlin.ru/events/president/news/63236")
+    presidents = next(s for s in found if s.text.startswith("The presidents"))
+    assert (presidents.speaker_party, presidents.target_party) == ("Russia", "Iran")
+    assert publisher_party("https://www.state.gov/briefings/") == "United States"
+    assert publisher_party("https://example.com/kremlin.ru") is None

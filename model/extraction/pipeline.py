@@ -17,8 +17,8 @@ from model.extraction.layout import article_layout, dateline_party
 from model.extraction.quotes import quote_candidates
 from model.extraction.relevance import keep, load_weights, statement_features
 from model.extraction.reported import ADDRESSED_VERBS, according_to, addressee, readout_span, reported_spans, subtree_span
-from model.extraction.resolution import mentions, party_in
-from model.extraction.speakers import PRONOUNS, ArticleContext, learn_people, resolve_speaker
+from model.extraction.resolution import mentions, party_in, publisher_party
+from model.extraction.speakers import PRONOUNS, ArticleContext, Speaker, learn_people, resolve_speaker
 from model.extraction.spans import overlaps, strip_span
 from model.extraction.speech import speech_statements
 from model.extraction.targets import choose_target, where_named
@@ -128,10 +128,12 @@ def _candidates(text: str, doc, body_start: int) -> list[Candidate]:
 
 
 def extract_statements(text: str, *, year: int | None = None, speaker_party: str | None = None,
-                       relevance_filter: bool = True) -> list[Statement]:
+                       relevance_filter: bool = True, source: str | None = None) -> list[Statement]:
     """Every attributed statement in an article (or, with ``speaker_party``, a speech), in text order.
 
-    ``year`` is a default: a year in the article's own dateline wins. ``relevance_filter=False``
+    ``year`` is a default: a year in the article's own dateline wins. ``source`` is where the article
+    was published (a URL): on a government's own site ("the leaders agreed ...") the readout speaks
+    for that government (``data/publishers.csv``). ``relevance_filter=False``
     keeps every attributed candidate (used to fit the filter); each statement's
     ``extra["features"]`` then holds the filter's inputs.
     """
@@ -149,6 +151,9 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
         ctx.party_counts[m.party] += 1
         ctx.first_seen.setdefault(m.party, m.start)
     learn_people(doc, ctx)
+    publisher = publisher_party(source)
+    if publisher:
+        ctx.host = Speaker(publisher, publisher)
 
     statements = []
     weights = load_weights() if relevance_filter else None

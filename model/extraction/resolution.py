@@ -75,6 +75,25 @@ def cities() -> dict[str, str]:
     return {row["city"]: row["party"] for row in _rows("cities.csv")}
 
 
+@lru_cache(maxsize=1)
+def publishers() -> dict[str, str]:
+    """Government and organisation web domains -> the party that publishes there (``data/publishers.csv``)."""
+    return {row["domain"]: row["party"] for row in _rows("publishers.csv")}
+
+
+def publisher_party(source: str | None) -> str | None:
+    """The party whose own site ``source`` (a URL or domain) is: its readouts speak for it."""
+    if not source:
+        return None
+    host = re.sub(r"^[a-z]+://", "", source.strip().lower()).split("/")[0].split(":")[0]
+    parts = host.split(".")
+    for i in range(len(parts) - 1):
+        party = publishers().get(".".join(parts[i:]))
+        if party:
+            return party
+    return None
+
+
 def leader_party(phrase: str, year: int | None) -> str | None:
     """The party of an office holder named in ``phrase`` in ``year`` (the latest entry when no year is known)."""
     best = None
