@@ -21,7 +21,7 @@ from model.extraction.resolution import mentions, party_in, publisher_party
 from model.extraction.speakers import PRONOUNS, ArticleContext, Speaker, learn_people, resolve_speaker
 from model.extraction.spans import overlaps, strip_span
 from model.extraction.speech import speech_statements
-from model.extraction.targets import choose_target, where_named
+from model.extraction.targets import addressed_parties, choose_target, where_named
 from model.extraction.transcripts import transcript_turns
 from model.schema import Statement
 from model.sentences import statement_context
@@ -168,9 +168,12 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
             if party_in(speaker.name, year) and not re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", speaker.name):
                 ctx.last_institution = speaker
             ctx.last_speaker = speaker
-        target = choose_target(text[start:end], speaker.party, ctx, c.addressee,
-                               relation_first=c.cue in ("transcript", "readout"))
-        if not target:
+        targets = addressed_parties(c.addressee, speaker.party, year)
+        if len(targets) < 2:
+            target = choose_target(text[start:end], speaker.party, ctx, c.addressee,
+                                   relation_first=c.cue in ("transcript", "readout"))
+            targets = [target] if target else []
+        if not targets:
             continue
         sentence = _enclosing_sentence(doc, start, end)
         features = statement_features(text[start:end], speaker.name, speaker.party,
@@ -178,9 +181,10 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
                                       bool(speaker.party) and speaker.party == ctx.dateline_party)
         if relevance_filter and not keep(features, weights):
             continue
-        statements.append(Statement(
+        context = statement_context(text, start, end)
+        statements += [Statement(
             text=text[start:end], start=start, end=end, kind=c.kind, speaker=speaker.name,
             speaker_party=speaker.party, target_party=target, cue=c.cue, sentence=sentence,
-            context=statement_context(text, start, end), extra={} if relevance_filter else {"features": features},
-        ))
+            context=context, extra={} if relevance_filter else {"features": features},
+        ) for target in targets]
     return statements

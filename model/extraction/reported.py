@@ -30,6 +30,8 @@ SAY_VERBS = {
     "condemns", "blame", "blamed", "blames", "appeal", "appealed", "appeals", "request", "requested", "requests",
     "regret", "regretted", "protest", "protested", "object", "objected", "caution", "cautioned", "doubt",
     "doubted", "doubts", "expressed", "expresses", "repeated", "spoke",
+    "tweet", "tweeted", "tweets", "wrote", "writes", "posted", "posts", "underscored", "underlined", "reaffirmed",
+    "highlighted", "signalled", "signaled", "vowing", "saying", "alleged", "alleges", "retorted", "countered",
 }
 # Verbs whose statement is the verb phrase itself ("urged the EU to ...", "opposed the plan").
 VP_VERBS = {

@@ -55,6 +55,15 @@ def _main_other(speaker_party: str, ctx: ArticleContext) -> str | None:
     return None
 
 
+def addressed_parties(addressee: str, speaker_party: str, year: int | None) -> list[str]:
+    """Every party a demand is addressed to ("urged Washington and Tehran to ..."): one record each."""
+    parties = []
+    for m in mentions(addressee, year):
+        if m.party != speaker_party and m.party not in UN_PARTIES and m.party not in parties:
+            parties.append(m.party)
+    return parties
+
+
 def where_named(text: str, start: int, end: int, sentence: str, speaker_party: str, year: int | None) -> str:
     """The closest place another party is named: in the statement, its sentence, its paragraph, or nowhere."""
     p0 = text.rfind("\n", 0, start) + 1
