@@ -79,3 +79,16 @@ def test_long_articles_parsed_in_pieces_with_offsets_kept():
     assert doc.text == text
     last = list(doc.sents)[-1]
     assert text[last.start_char:last.end_char] == last.text
+
+
+def test_speech_lists_are_one_record_per_party_and_the_enemy_is_the_adversary():
+    text = ("Russia launched missiles at our cities again. Russia must be stopped.\n"
+            "We thank our friends from Poland, Latvia and the Netherlands for their help.\n"
+            "The occupiers will be held to account for every crime.\n"
+            "The weather in Kyiv is cold.\n")
+    found = extract_statements(text, year=2022, speaker_party="Ukraine")
+    thanks = [s.target_party for s in found if s.text.startswith("We thank")]
+    assert thanks == ["Poland", "Latvia", "Netherlands"]
+    occupiers = next(s for s in found if s.text.startswith("The occupiers"))
+    assert occupiers.target_party == "Russia"
+    assert not any(s.text.startswith("The weather") for s in found)

@@ -58,7 +58,8 @@ def _rows(cands: list[Candidate]) -> list[dict]:
     return [dict.fromkeys(features, 1) for features, _, _, _ in cands]
 
 
-def _f1(cands: list[Candidate], probs, threshold: float, gold: list[tuple[str, list]]) -> tuple[float, float, float]:
+def one_to_one_f1(cands: list[Candidate], probs, threshold: float,
+                  gold: list[tuple[str, list]]) -> tuple[float, float, float]:
     """Precision, recall and F1 of the kept candidates, matched to gold one-to-one per document."""
     kept = defaultdict(list)
     for (_, _, key, span), p in zip(cands, probs):
@@ -85,16 +86,18 @@ def fit_relevance(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, 
         clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(x_train, y_train)
         dev_probs = clf.predict_proba(vec.transform(_rows(data["dev"])))[:, 1]
         for t in np.linspace(0.2, 0.8, 25):
-            score = _f1(data["dev"], dev_probs, t, data["dev_gold"])
+            score = one_to_one_f1(data["dev"], dev_probs, t, data["dev_gold"])
             if best is None or score[2] > best[0][2]:
                 best = (score, c, float(t), clf)
     (dev_p, dev_r, dev_f), c, threshold, clf = best
     weights = {name: round(float(w), 5) for name, w in zip(vec.get_feature_names_out(), clf.coef_[0]) if abs(w) > 1e-4}
     fitted = {"bias": round(float(clf.intercept_[0]), 5), "threshold": round(threshold, 4), "C": c, "weights": weights}
     test_probs = clf.predict_proba(vec.transform(_rows(data["test"])))[:, 1]
-    report = {"dev": dict(zip(("precision", "recall", "f1"), (dev_p, dev_r, dev_f))),
-              "test": dict(zip(("precision", "recall", "f1"), _f1(data["test"], test_probs, threshold, data["test_gold"]))),
-              "test_unfiltered": dict(zip(("precision", "recall", "f1"), _f1(data["test"], np.ones(len(test_probs)), 0.5, data["test_gold"]))),
+    prf = ("precision", "recall", "f1")
+    report = {"dev": dict(zip(prf, (dev_p, dev_r, dev_f))),
+              "test": dict(zip(prf, one_to_one_f1(data["test"], test_probs, threshold, data["test_gold"]))),
+              "test_unfiltered": dict(zip(prf, one_to_one_f1(data["test"], np.ones(len(test_probs)), 0.5,
+                                                             data["test_gold"]))),
               "candidates": {s: len(data[s]) for s in ("train", "dev", "test")}}
     fitted["report"] = {k: {m: round(v, 4) for m, v in d.items()} if k != "candidates" else d for k, d in report.items()}
     out.write_text(json.dumps(fitted, indent=0, sort_keys=True) + "\n")
