@@ -61,7 +61,7 @@ def read_article(path: Path) -> str:
 def extract(
     article: Path = typer.Argument(..., help="A UTF-8 text file with one article."),
     format: str = typer.Option("jsonl", "--format", "-f", help="jsonl (one statement per line) or table."),
-    year: Optional[int] = typer.Option(None, help="Publication year (Moscow is the Soviet Union before 1992)."),
+    year: Optional[int] = typer.Option(None, help="Default publication year (Moscow is the Soviet Union before 1992); a year in the article's own dateline wins."),
     speaker_party: Optional[str] = typer.Option(None, "--speaker-party",
                                                 help="Speech mode: the whole text is this party speaking."),
 ) -> None:
