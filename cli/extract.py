@@ -23,12 +23,12 @@ def register(app: typer.Typer) -> None:
 
 @extractor_app.command("fit")
 def fit(
-    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Weights file (default: model/relevance.json)."),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Weights file (default: model/extraction/relevance.json)."),
     limit: Optional[int] = typer.Option(None, help="Use only the first N annotated articles (quick runs)."),
 ) -> None:
     """Fit the relevance filter on train-split articles, pick its threshold on dev, report test P/R/F1."""
     from cli.common import echo_json, user_errors
-    from model.relevance import WEIGHTS_FILE
+    from model.extraction.relevance import WEIGHTS_FILE
     from training.annotations import AnnotationError
     from training.relevance_fit import fit_relevance
 
@@ -61,12 +61,12 @@ def read_article(path: Path) -> str:
 def extract(
     article: Path = typer.Argument(..., help="A UTF-8 text file with one article."),
     format: str = typer.Option("jsonl", "--format", "-f", help="jsonl (one statement per line) or table."),
-    year: Optional[int] = typer.Option(None, help="Publication year (Moscow is the Soviet Union before 1992)."),
+    year: Optional[int] = typer.Option(None, help="Default publication year (Moscow is the Soviet Union before 1992); a year in the article's own dateline wins."),
     speaker_party: Optional[str] = typer.Option(None, "--speaker-party",
                                                 help="Speech mode: the whole text is this party speaking."),
 ) -> None:
     """Find every attributed statement: span, kind, speaker, speaker party, target party, cue."""
-    from model.extract import extract_statements
+    from model.extraction import extract_statements
 
     if format not in ("jsonl", "table"):
         fail("--format must be jsonl or table")

@@ -45,7 +45,7 @@ def score(
                                                                    "length-sorted model batches of 16)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run into the same OUT."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing OUT instead of refusing."),
-    year: Optional[int] = typer.Option(None, "--year", help="Articles only: the year they were written."),
+    year: Optional[int] = typer.Option(None, "--year", help="Articles only: the default year they were written (each article's own dateline year wins)."),
     speaker_party: Optional[str] = typer.Option(None, "--speaker-party", help="Articles only: the party speaking "
                                                                                "(for speeches)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar with rate and ETA on stderr."),

@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 
 from model.matching import MIN_OVERLAP, match_spans
 
-REUTERS_YEAR = 1987
-
 
 @dataclass
 class DocumentMatch:
@@ -25,17 +23,6 @@ class DocumentMatch:
     """Per pair, whether the model labelled the extracted statement with the gold label (articles only)."""
 
 
-def extraction_args(doc) -> dict:
-    """What the extractor needs beside the text: the document's own year, and for a speech or an address
-    (UN debates, Ukrainian addresses) the party speaking."""
-    from training.annotate import document_year
-
-    args = {"year": document_year(doc) or (REUTERS_YEAR if doc.corpus == "reuters21578" else None)}
-    if doc.meta.get("speaker_party"):
-        args["speaker_party"] = doc.meta["speaker_party"]
-    return args
-
-
 def match_documents(records: list[dict], corpora=None, min_overlap: float = MIN_OVERLAP,
                     documents: list[tuple[str, str]] = ()) -> list[DocumentMatch]:
     """Extract statements from every document the gold records point into, and match them one-to-one.
@@ -43,7 +30,8 @@ def match_documents(records: list[dict], corpora=None, min_overlap: float = MIN_
     ``documents`` adds exhaustively annotated documents that hold no gold statement: whatever
     the extractor finds there counts against its precision.
     """
-    from model.extract import extract_statements
+    from model.extraction import extract_statements
+    from training.annotate import extraction_args
     from training.annotations import CorpusCache
 
     corpora = corpora or CorpusCache()

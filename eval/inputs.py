@@ -258,7 +258,7 @@ class ArticleSource:
         return len(self.files())
 
     def rows(self, cursor: dict | None = None) -> Iterator[Row]:
-        from model.extract import extract_statements
+        from model.extraction import extract_statements
 
         for done, path in enumerate(self.files()):
             if cursor and (path.name < cursor["file"] or (path.name == cursor["file"] and cursor["complete"])):

@@ -13,9 +13,24 @@ ABBREVIATIONS = ("Mr", "Mrs", "Ms", "Dr", "St", "No", "Nos", "Art", "para", "par
                  "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec",
                  "U.S", "U.K", "U.N", "E.U", "H.E", "U.S.S.R", "E.C")
 _ABBREVIATION_END = re.compile(r"(?:\b(?:" + "|".join(re.escape(a) for a in ABBREVIATIONS) + r"|[A-Z])\.)$")
+_ABBREVIATION_DOT = re.compile(
+    r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in sorted(ABBREVIATIONS, key=len, reverse=True)) + r"|[A-Z])(?=\.)")
+ABBREVIATION_MARK = "\u2024"
+"""What ``mask_abbreviations`` puts in place of an abbreviation's dot (one character, so offsets hold)."""
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"\u201d\u2019)]*\s+(?=[A-Z\u201c\"(\u2018'])|\n+")
 CONTEXT_CHARS = 600
 """A context longer than this is cut around the statement: the model reads 128 tokens in all."""
+
+
+def mask_abbreviations(text: str) -> str:
+    """``text`` with the dots of titles, initials and abbreviations ("Mr.", "U.S.", "Gen.", "Jan.") replaced by
+    ``ABBREVIATION_MARK``, same length: patterns that stop at a full stop then read "U.S. officials" whole."""
+    chars = list(text)
+    for m in _ABBREVIATION_DOT.finditer(text):
+        for i in range(m.start(), m.end() + 1):
+            if text[i] == ".":
+                chars[i] = ABBREVIATION_MARK
+    return "".join(chars)
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

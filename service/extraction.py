@@ -31,7 +31,7 @@ RATE_MIN_CHARS = 2_000
 
 def extract(text: str, year: int | None, speaker_party: str | None) -> list[Statement]:
     """The article's attributed statements (CPU work: run it on the extraction thread)."""
-    from model.extract import extract_statements
+    from model.extraction import extract_statements
 
     try:
         return extract_statements(text, year=year, speaker_party=speaker_party)

@@ -22,7 +22,7 @@ def _record(text: str, start: int, end: int, speaker_party: str, target_party: s
 def seed_gold(seed_article, tmp_path_factory):
     """Gold for the seed article: two statements the extractor finds (one with a wrong speaker party) and one it
     cannot (a paragraph no extracted span touches). Returns (gold file, extracted statements, gold records)."""
-    from model.extract import extract_statements
+    from model.extraction import extract_statements
 
     text = seed_article.read_text(encoding="utf-8")
     found = extract_statements(text)

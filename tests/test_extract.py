@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_stance
-from model.extract import extract_statements
+from model.extraction import extract_statements
 from training.annotations import load_annotations
 from training.corpora import UNGDCorpus, corpora_root
 
@@ -91,7 +91,7 @@ def test_extract_cli_table_and_jsonl(seed_article):
 
 
 def test_relevance_filter_is_fitted_and_applied(tmp_path, seed_article):
-    from model.relevance import load_weights, relevance
+    from model.extraction.relevance import load_weights, relevance
 
     weights = load_weights()
     assert weights and 0 < weights["threshold"] < 1 and weights["report"]["test"]["precision"] > 0

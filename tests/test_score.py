@@ -157,7 +157,7 @@ def test_csv_without_text_column_is_fatal(tiny_model_dir, tmp_path):
 
 
 def test_folder_of_articles_is_extracted_then_scored(tiny_model_dir, tmp_path, seed_article):
-    from model.extract import extract_statements
+    from model.extraction import extract_statements
 
     folder = tmp_path / "articles"
     folder.mkdir()

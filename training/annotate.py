@@ -15,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterable
 
-from model.extract import extract_statements
+from model.extraction import extract_statements
 from model.schema import CODEBOOK_VERSION, LABELS
 from training.annotations import (
     ANNOTATIONS_DIR, AnnotationError, CorpusCache, check_span, read_jsonl, record_key, record_problems, span_hash,
@@ -27,14 +27,29 @@ STANDOFF_FIELDS = ("corpus", "doc_id", "start", "end", "span_hash", "kind", "spe
                    "target_party", "label", "hard", "annotator", "codebook")
 
 
+REUTERS_YEAR = 1987
+"""The Reuters-21578 wire copy's year, for documents whose date does not parse."""
+
+
 def document_year(doc: Document) -> int | None:
     m = re.search(r"(19|20)\d\d", doc.date or "")
     return int(m.group(0)) if m else None
 
 
+def extraction_args(doc) -> dict:
+    """What the extractor needs beside the text: the document's own year, for a speech or an address
+    (UN debates, Ukrainian addresses) the party speaking, and otherwise where it was published."""
+    args = {"year": document_year(doc) or (REUTERS_YEAR if doc.corpus == "reuters21578" else None)}
+    if doc.meta.get("speaker_party"):
+        args["speaker_party"] = doc.meta["speaker_party"]
+    elif doc.meta.get("url"):
+        args["source"] = doc.meta["url"]
+    return args
+
+
 def statements_of(doc: Document):
     """Extraction the way each corpus needs it: speeches speak for the file's country."""
-    return extract_statements(doc.text, year=document_year(doc), speaker_party=doc.meta.get("speaker_party"))
+    return extract_statements(doc.text, **extraction_args(doc))
 
 
 def _neighbour_sentences(text: str, start: int, end: int, width: int = 300) -> tuple[str, str]:

@@ -31,7 +31,7 @@ Extractor = Callable[[str, int | None], list]
 
 
 def extract(text: str, year: int | None) -> list:
-    from model.extract import extract_statements
+    from model.extraction import extract_statements
 
     return extract_statements(text, year=year)
 
@@ -112,10 +112,10 @@ def extractor_version() -> str:
     """What produced the statements: a digest of the extractor's code and its fitted relevance filter."""
     root = Path(__file__).resolve().parents[1] / "model"
     h = hashlib.sha1()
-    for name in ("extract.py", "relevance.json", "parties.py"):
-        path = root / name
-        if path.is_file():
-            h.update(path.read_bytes())
+    files = sorted((root / "extraction").rglob("*.py")) + sorted((root / "extraction").rglob("*.csv"))
+    for path in [*files, root / "extraction" / "relevance.json", root / "parties.py", root / "sentences.py"]:
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
     return f"extract-{h.hexdigest()[:10]}"
 
 

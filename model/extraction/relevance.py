@@ -1,6 +1,6 @@
 """Is an attributed statement about a party relation? A small learned filter over extracted candidates.
 
-The rules in ``extract.py`` find attributed speech with high recall, but wire copy is full of
+The rules of the candidate finders find attributed speech with high recall, but wire copy is full of
 officials and traders talking about prices, budgets and rates: attributed, yet not about
 another party. A logistic regression over a few cheap features (the statement's words, who
 speaks, whether and where another party is named) separates the two. Its weights are fitted

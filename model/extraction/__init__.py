@@ -1,0 +1,11 @@
+"""Extraction: an article's attributed statements, each with its speaker, speaker party and target party.
+
+One module per job: ``layout`` (headline, dateline), ``quotes`` and ``reported`` (candidates),
+``speakers`` (attribution), ``resolution`` (parties, with the leader table in ``data/``),
+``targets`` (target choice), ``relevance`` (the learned filter), ``speech`` (speech mode),
+and ``pipeline``, which runs them in order.
+"""
+
+from model.extraction.pipeline import MAX_ARTICLE_CHARS, extract_statements, validate_article
+
+__all__ = ["MAX_ARTICLE_CHARS", "extract_statements", "validate_article"]

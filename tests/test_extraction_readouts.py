@@ -1,0 +1,66 @@
+"""Press statements under speaker headings, meeting readouts, and the target they are toward."""
+
+from __future__ import annotations
+
+from model.extraction import extract_statements
+from model.extraction.resolution import publisher_party
+from model.extraction.transcripts import is_heading, transcript_turns
+
+TRANSCRIPT = (
+    "President of Russia Vladimir Putin: Mr Prime Minister, ladies and gentlemen,\n"
+    "Today we had very substantive and constructive talks with our Hungarian partners in Moscow.\n"
+    "We exchanged views on the situation in Ukraine and on our cooperation in the energy sector.\n"
+    "Prime Minister of Hungary Viktor Orban (retranslated): Good afternoon, Mr President.\n"
+    "Hungary highly appreciates its reliable relations with Russia and wants to expand them.\n"
+    "Question: Will Hungary buy more gas from Russia next year, and at what price?\n"
+    "Publication date: September 18, 2018, 15:00\n"
+)
+READOUT = (
+    "Vladimir Putin had a telephone conversation with Prime Minister of Israel Benjamin Netanyahu.\n"
+    "The leaders discussed the situation in Syria and the fight against international terrorism.\n"
+    "Mr Putin and Mr Netanyahu agreed to step up contacts between the two countries at various levels.\n"
+)
+
+
+def test_headings_are_names_and_titles_not_sentences():
+    assert is_heading("President of Russia Vladimir Putin") and is_heading("Question")
+    assert not is_heading("There are many such areas") and not is_heading("Publication date")
+
+
+def test_each_paragraph_of_a_turn_is_spoken_by_its_heading():
+    turns = transcript_turns(TRANSCRIPT)
+    speakers = [t.speaker for t in turns]
+    assert speakers == ["President of Russia Vladimir Putin"] * 3 + ["Prime Minister of Hungary Viktor Orban"] + [
+        "Question"]
+    assert TRANSCRIPT[turns[0].start:].startswith("Mr Prime Minister")
+
+
+def test_transcript_statements_toward_the_other_side_of_the_talks():
+    found = extract_statements(TRANSCRIPT, year=2018, relevance_filter=False)
+    by_text = {s.text[:20]: s for s in found}
+    ukraine = by_text["We exchanged views o"]
+    assert (ukraine.speaker_party, ukraine.target_party, ukraine.cue) == ("Russia", "Hungary", "transcript")
+    orban = by_text["Hungary highly appre"]
+    assert (orban.speaker_party, orban.target_party) == ("Hungary", "Russia")
+    assert not any(s.text.startswith("Will Hungary") for s in found)        # a questioner is no party
+    assert not any("Publication date" in s.text for s in found)
+
+
+def test_readout_sentences_reported_through_the_host():
+    found = extract_statements(READOUT, year=2020, relevance_filter=False)
+    leaders = next(s for s in found if s.text.startswith("The leaders discussed"))
+    assert (leaders.speaker_party, leaders.target_party, leaders.cue) == ("Russia", "Israel", "readout")
+    agreed = next(s for s in found if s.text.startswith("Mr Putin and Mr Netanyahu agreed"))
+    assert agreed.speaker_party == "Russia" and agreed.target_party == "Israel"
+
+
+def test_a_governments_own_readout_speaks_for_it():
+    """Without a named host, "the presidents" of a readout on kremlin.ru are Russia's account."""
+    text = ("The presidents discussed countering the spread of the coronavirus infection. In this context, "
+            "Hassan Rouhani thanked Russia for its assistance to Iran.\n")
+    found = extract_statements(text, year=2020, relevance_filter=False,
+                               source="http://en.kremlin.ru/events/president/news/63236")
+    presidents = next(s for s in found if s.text.startswith("The presidents"))
+    assert (presidents.speaker_party, presidents.target_party) == ("Russia", "Iran")
+    assert publisher_party("https://www.state.gov/briefings/") == "United States"
+    assert publisher_party("https://example.com/kremlin.ru") is None
