@@ -20,10 +20,12 @@ another party is a first-person statement of the speaking state toward it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 from model.parties import PartyMention, find_party_mentions, resolve_party
 from model.relevance import keep, load_weights, statement_features
@@ -464,6 +466,17 @@ def _overlaps(a: tuple[int, int], spans: list[tuple[int, int]], share: float = 0
 def _enclosing_sentence(doc, start: int, end: int) -> str:
     sents = [s for s in doc.sents if s.end_char > start and s.start_char < end]
     return " ".join(s.text.strip() for s in sents)
+
+
+def extractor_version() -> str:
+    """What produced a set of statements: a digest of the extractor's code and its fitted relevance filter."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha1()
+    for name in ("extract.py", "relevance.json", "parties.py"):
+        path = root / name
+        if path.is_file():
+            h.update(path.read_bytes())
+    return f"extract-{h.hexdigest()[:10]}"
 
 
 def validate_article(text: object) -> str:
