@@ -26,6 +26,17 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
+def complete_lines(path: Path) -> list[str]:
+    """The whole lines of a log that a killed run may have torn mid-line; the torn tail is cut off the file,
+    so appending resumes cleanly."""
+    data = Path(path).read_bytes()
+    whole = data[:data.rfind(b"\n") + 1]
+    if len(whole) != len(data):
+        with Path(path).open("r+b") as f:
+            f.truncate(len(whole))
+    return whole.decode("utf-8").splitlines()
+
+
 def seal(folder: Path, manifest: dict, files: list[str]) -> dict:
     """Write ``manifest.json`` listing ``files`` (relative to ``folder``) with their sha256; returns it.
 

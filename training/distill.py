@@ -15,10 +15,11 @@ from pathlib import Path
 from model.encoding import ENCODING_VERSION
 from model.schema import LABELS
 from training.annotations import AnnotationError, CorpusCache, with_statement_text
-from training.artifacts import CHECKSUM, ArtifactError, seal, verify
+from training.artifacts import CHECKSUM, ArtifactError, complete_lines, seal, verify
 from training.pool import KIND as POOL_KIND, POOL, held_out_documents
 
 LABELS_FILE = "labels.jsonl"
+PARTIAL = ".labels.partial.jsonl"
 KIND = "teacher-labels"
 CHUNK = 1024
 """Statements labelled per step: long enough for length-sorted batches, short enough for steady progress."""
@@ -36,7 +37,11 @@ def _pool_items(records: list[dict], corpora: CorpusCache) -> list[dict]:
 
 def label_pool(teacher_dir: Path, pool_dir: Path, out: Path, threads: int = 2, root: str | None = None,
                report=print) -> dict:
-    """The teacher's probabilities for every pool statement, sealed in ``out``; returns the manifest."""
+    """The teacher's probabilities for every pool statement, sealed in ``out``; returns the manifest.
+
+    Resumable (an hour on CPU at full size): finished chunks go to a partial file whose first line names
+    the teacher and the pool; a rerun with the same two continues after the last whole line.
+    """
     from training.teacher import Teacher
 
     pool = verify(pool_dir, POOL_KIND)
@@ -48,15 +53,25 @@ def label_pool(teacher_dir: Path, pool_dir: Path, out: Path, threads: int = 2, r
     records = [json.loads(line) for line in (Path(pool_dir) / POOL).read_text(encoding="utf-8").splitlines() if line]
     corpora = CorpusCache(root)
     started = time.time()
-    tmp = out / f".{LABELS_FILE}.tmp"
-    with tmp.open("w", encoding="utf-8") as f:
-        for s in range(0, len(records), CHUNK):
+    partial = out / PARTIAL
+    header = json.dumps({"teacher": teacher.fingerprint, "pool": pool["pool_sha256"]})
+    lines = complete_lines(partial) if partial.is_file() else []
+    if lines[:1] != [header]:  # nothing done yet, or done for another teacher or pool
+        partial.write_text(header + "\n")
+        lines = [header]
+    done = lines[1:]
+    if [json.loads(line)["id"] for line in done] != [r["id"] for r in records[:len(done)]]:
+        raise ArtifactError(f"{partial} does not follow the pool's order; delete it and label again")
+    with partial.open("a", encoding="utf-8") as f:
+        for s in range(len(done), len(records), CHUNK):
             chunk = records[s:s + CHUNK]
             probs = teacher.probabilities(_pool_items(chunk, corpora))
             for rec, p in zip(chunk, probs):
                 f.write(json.dumps({**rec, "probs": [round(float(x), 5) for x in p]}, ensure_ascii=False) + "\n")
+            f.flush()
             report(f"labelled {s + len(chunk)}/{len(records)} ({time.time() - started:.0f} s)")
-    tmp.rename(out / LABELS_FILE)
+    (out / LABELS_FILE).write_text("".join(line + "\n" for line in complete_lines(partial)[1:]), encoding="utf-8")
+    partial.unlink()
     manifest = {"kind": KIND, "version": f"labels-{teacher.fingerprint[:8]}-{pool['pool_sha256'][:8]}",
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "labels": list(LABELS), "statements": len(records),
                 "teacher": {"fingerprint": teacher.fingerprint, "backbone": teacher.manifest["training"]["backbone"],

@@ -22,7 +22,7 @@ from model.extract import extractor_version
 from model.sentences import context_span
 from training.annotate import statements_of
 from training.annotations import span_hash
-from training.artifacts import ArtifactError, file_sha256, seal
+from training.artifacts import ArtifactError, complete_lines, file_sha256, seal
 from training.corpora import CORPUS_NAMES, Document, open_corpus
 from training.dataset import SPLITS_MANIFEST, read_manifest, standoff_id
 
@@ -62,20 +62,12 @@ def _read_progress(path: Path, extractor: str) -> list[dict]:
     if not path.is_file():
         path.write_text(json.dumps({"extractor": extractor}) + "\n")
         return []
-    lines = path.read_text(encoding="utf-8").split("\n")
+    lines = complete_lines(path)
     header = json.loads(lines[0])
     if header.get("extractor") != extractor:
         raise ArtifactError(f"{path} was made by extractor {header.get('extractor')}, this code is {extractor}: "
                             f"start afresh with --restart")
-    done, good = [], [lines[0]]
-    for line in lines[1:]:
-        try:
-            done.append(json.loads(line))
-            good.append(line)
-        except json.JSONDecodeError:
-            break
-    path.write_text("\n".join(good) + "\n")
-    return done
+    return [json.loads(line) for line in lines[1:]]
 
 
 def build_pool(out: Path, corpora: Iterable[str] = (), limit_docs: int | None = None, root: str | None = None,
