@@ -10,7 +10,7 @@ import os
 
 import typer
 
-from cli import data, extract, modelling, scoring, serving, summit
+from cli import data, extract, modelling, scoring, serving, summit, teacher
 from cli.common import DEBUG_ENV
 
 app = typer.Typer(help="summit-stance: who said what, for whom, toward whom, and how.", no_args_is_help=True,
@@ -30,6 +30,7 @@ modelling.register(app)
 scoring.register(app)
 serving.register(app)
 summit.register(app)
+teacher.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import CorporaOpt, ModelsOpt, echo_json, user_errors
+from cli.common import CorporaOpt, ModelsOpt, echo_json, fail, user_errors
 from training.train import TrainConfig
 
 
@@ -35,6 +35,11 @@ def train(
     name: Optional[str] = typer.Option(None, help="Version name (default: timestamped)."),
     promote: bool = typer.Option(False, "--promote", help="Make the new version current when done."),
     update_splits: bool = typer.Option(False, "--update-splits", help="Freeze new documents into data/splits.json."),
+    distill: Optional[Path] = typer.Option(None, "--distill", help="Also learn a teacher's soft labels (a folder "
+                                           "written by stance teacher label)."),
+    distill_weight: float = typer.Option(TrainConfig.distill_weight, help="Share of the loss on the soft labels."),
+    distill_temperature: float = typer.Option(TrainConfig.distill_temperature,
+                                              help="Temperature of the distillation term."),
 ) -> None:
     """Fine-tune the stance model on the gold splits and publish a model version (weights, ONNX, card)."""
     import os
@@ -43,19 +48,26 @@ def train(
         os.environ["STANCE_CORPORA"] = str(corpora)
     from model.registry import Registry
     from training.annotations import AnnotationError
+    from training.artifacts import ArtifactError
     from training.dataset import fingerprint, load_gold_splits, to_items
+    from training.distill import load_soft_labels
     from training.train import train_model
 
-    with user_errors(AnnotationError, FileNotFoundError):
+    if not 0 <= distill_weight < 1 or distill_temperature <= 0:
+        fail("--distill-weight must be in [0, 1) and --distill-temperature above 0")
+    with user_errors(AnnotationError, FileNotFoundError, ArtifactError):
+        soft = load_soft_labels(distill) if distill else None
         splits = load_gold_splits(update_manifest=update_splits)
         if limit:
             splits = {k: v[:limit] for k, v in splits.items()}
         items = {k: to_items(v) for k, v in splits.items()}
         cfg = TrainConfig(epochs=epochs, max_length=max_length, learning_rate=learning_rate, seed=seed,
-                          silver_epochs=silver_epochs, threads=threads, context_dropout=context_dropout)
+                          silver_epochs=silver_epochs, threads=threads, context_dropout=context_dropout,
+                          distill_weight=distill_weight, distill_temperature=distill_temperature)
         registry = Registry(models)
-        typer.echo(f"training on {len(items['train'])} statements (dev {len(items['dev'])}, test {len(items['test'])})")
-        version = train_model(items, cfg, registry, fingerprint(splits), name=name)
+        typer.echo(f"training on {len(items['train'])} statements (dev {len(items['dev'])}, test {len(items['test'])})"
+                   + (f" and {len(soft[0])} teacher-labelled ({soft[1]['version']})" if soft else ""))
+        version = train_model(items, cfg, registry, fingerprint(splits), name=name, distill=soft)
         typer.echo(f"published {version.name} in {registry.versions_dir}")
         test = version.metrics.get("test") or version.metrics["dev"]
         typer.echo(f"macro-F1 {test['macro_f1']:.3f} {test['macro_f1_ci95']}  ECE {test['ece']:.3f}  "

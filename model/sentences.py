@@ -48,16 +48,24 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def context_span(text: str, start: int, end: int, previous: int = 1) -> tuple[int, int] | None:
+    """Offsets of the sentence(s) holding ``text[start:end]`` and the ``previous`` sentence(s) before them:
+    what ``statement_context`` reads, as standoff offsets (artifacts store these, never the words)."""
+    spans = sentence_spans(text)
+    inside = [i for i, (s, e) in enumerate(spans) if e > start and s < end]
+    if not inside:
+        return None
+    return spans[max(0, inside[0] - previous)][0], spans[inside[-1]][1]
+
+
 def statement_context(text: str, start: int, end: int, previous: int = 1) -> str:
     """The sentence(s) holding ``text[start:end]`` and the ``previous`` sentence(s) before them, on one line.
 
     A label often hangs on words outside the span ("warned that ... unless", a demand in the sentence
     before), so training and serving both give the model this context next to the statement.
     """
-    spans = sentence_spans(text)
-    inside = [i for i, (s, e) in enumerate(spans) if e > start and s < end]
-    if not inside:
+    span = context_span(text, start, end, previous)
+    if span is None:
         return ""
-    first = max(0, inside[0] - previous)
-    ctx = " ".join(text[spans[first][0]:spans[inside[-1]][1]].split())
+    ctx = " ".join(text[span[0]:span[1]].split())
     return ctx[-CONTEXT_CHARS:] if len(ctx) > CONTEXT_CHARS else ctx

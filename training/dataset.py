@@ -34,6 +34,11 @@ def doc_key(rec: dict) -> str:
     return f"{rec['corpus']}/{rec['doc_id']}"
 
 
+def standoff_id(rec: dict) -> str:
+    """A statement's id from its place in the corpus (``corpus/doc_id:start-end``): what artifacts are keyed by."""
+    return f"{doc_key(rec)}:{rec['start']}-{rec['end']}"
+
+
 def _majority_label(labels: list[str]) -> str:
     return Counter(labels).most_common(1)[0][0]
 
@@ -206,7 +211,7 @@ def to_items(records: list[dict]) -> list[dict]:
     return [
         {"text": r["text"], "speaker_party": r["speaker_party"], "target_party": r["target_party"], "label": r["label"],
          "context": r.get("context", ""),
-         "speaker": r.get("speaker", ""), "id": f"{doc_key(r)}:{r['start']}-{r['end']}", "corpus": r["corpus"]}
+         "speaker": r.get("speaker", ""), "id": standoff_id(r), "corpus": r["corpus"]}
         for r in records
     ]
 

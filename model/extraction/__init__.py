@@ -6,6 +6,6 @@ One module per job: ``layout`` (headline, dateline), ``quotes`` and ``reported``
 and ``pipeline``, which runs them in order.
 """
 
-from model.extraction.pipeline import MAX_ARTICLE_CHARS, extract_statements, validate_article
+from model.extraction.pipeline import MAX_ARTICLE_CHARS, extract_statements, extractor_version, validate_article
 
-__all__ = ["MAX_ARTICLE_CHARS", "extract_statements", "validate_article"]
+__all__ = ["MAX_ARTICLE_CHARS", "extract_statements", "extractor_version", "validate_article"]

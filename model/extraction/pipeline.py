@@ -9,9 +9,11 @@ when the learned relevance filter finds it about a party relation (``relevance``
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.quotes import quote_candidates
@@ -188,3 +190,14 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
             context=context, extra={} if relevance_filter else {"features": features},
         ) for target in targets]
     return statements
+
+
+def extractor_version() -> str:
+    """What produced the statements: a digest of the extractor's code and its fitted relevance filter."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha1()
+    files = sorted((root / "extraction").rglob("*.py")) + sorted((root / "extraction").rglob("*.csv"))
+    for path in [*files, root / "extraction" / "relevance.json", root / "parties.py", root / "sentences.py"]:
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    return f"extract-{h.hexdigest()[:10]}"
