@@ -48,30 +48,53 @@ def score(
     speaker_party: Optional[str] = typer.Option(None, "--speaker-party", help="Articles only: the party speaking "
                                                                                "(for speeches)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar with rate and ETA on stderr."),
+    engine: str = typer.Option("local", "--engine", help="'local' (this process) or 'ray' (Ray Data actors; needs "
+                                                        "the [scale] extra)."),
+    workers: int = typer.Option(2, "--workers", min=1, help="--engine ray: actors, one CPU and one model each."),
+    address: Optional[str] = typer.Option(None, "--address", help="--engine ray: the cluster to run on (default: "
+                                                                  "$RAY_ADDRESS, else a local Ray)."),
 ) -> None:
     """Label every statement in a file or folder; --resume continues after a crash.
 
-    Streams the input in bounded memory and writes the output in input order, each input exactly once.
+    Streams the input in bounded memory and writes the output in input order, each input exactly once;
+    --engine ray scores chunks of --batch-size inputs on Ray actors and writes the same output.
     Exit status: 0 all scored; 3 some inputs rejected (listed with line and reason in the rejects file);
     1 the run could not start (missing input or model, refused resume); 130 interrupted.
     """
     from eval.batch import BatchRun, Checkpoint, RunPaths, plan_run, summary
     from eval.inputs import open_source
+    from model.errors import InputError
     from model.predictor import Predictor
+    from model.registry import Registry
 
     with user_errors():
+        if engine not in ("local", "ray"):
+            raise InputError(f"unknown engine {engine!r}: use 'local' or 'ray'")
         source = open_source(input, year, speaker_party)
         paths = RunPaths.for_output(out, rejects)
-        ckpt = plan_run(input, paths, model, backend, resume, overwrite)
-        predictor = Predictor.from_registry(ckpt.model_version if ckpt else model, backend, models)
+        ckpt = plan_run(input, paths, model, backend, resume, overwrite, engine)
+        fresh = ckpt is None
+        if engine == "ray":  # the actors load the model; here only its version is resolved (and verified)
+            version = Registry(models).get(ckpt.model_version if ckpt else model)
+            version_name = version.name
+        else:
+            predictor = Predictor.from_registry(ckpt.model_version if ckpt else model, backend, models)
+            version_name = predictor.version_name
         if ckpt is None:
-            ckpt = Checkpoint(str(input.resolve()), str(paths.rejects.resolve()), predictor.version_name, backend)
+            ckpt = Checkpoint(str(input.resolve()), str(paths.rejects.resolve()), version_name, backend,
+                              engine=engine)
         elif ckpt.finished:
             typer.echo(f"{out} is already complete", err=True)
         elif ckpt.cursor:
             typer.echo(f"resuming after {ckpt.scored} scored and {ckpt.rejected} rejected inputs", err=True)
         try:
-            ckpt = BatchRun(source, predictor, paths, ckpt, batch_size).run(progress)
+            if engine == "ray":
+                from eval.ray_scoring import RayRun
+
+                ckpt = RayRun(input, source, version, backend, paths, ckpt, fresh, batch_size, workers, year,
+                              speaker_party).run(address, progress)
+            else:
+                ckpt = BatchRun(source, predictor, paths, ckpt, batch_size).run(progress)
         except KeyboardInterrupt:
             fail("interrupted: rerun with --resume to continue where it stopped", INTERRUPTED_EXIT)
     echo_json(summary(ckpt, paths))
