@@ -29,6 +29,7 @@ AnnotationsOpt = typer.Option(None, "--data", help="Gold annotation JSONL file(s
 
 def register(app: typer.Typer) -> None:
     app.command("score")(score)
+    app.command("bench-ray")(bench_ray)
     app.add_typer(eval_app, name="eval")
 
 
@@ -101,6 +102,42 @@ def score(
     if ckpt.rejected:
         typer.secho(f"{ckpt.rejected} inputs rejected: see {paths.rejects}", fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(REJECTED_EXIT)
+
+
+def bench_ray(
+    workers: str = typer.Option("1,2", "--workers", help="Comma-separated Ray actor counts to measure."),
+    lines: int = typer.Option(4000, "--lines", min=1, help="Lines of the JSONL scored by each run."),
+    batch_size: int = typer.Option(256, "--batch-size", min=1, help="Rows per Ray chunk."),
+    models: Optional[Path] = ModelsOpt,
+    backend: str = BackendOpt,
+    data: Optional[Path] = typer.Option(None, help="JSONL of statements to use if the gold annotations cannot "
+                                                   "be loaded."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster (default: $RAY_ADDRESS, else a "
+                                                                  "local Ray)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole result as JSON."),
+) -> None:
+    """Lines/s of `stance score --engine ray` per worker count, and its ratio to the local engine measured in
+    the same run on the same gold statements."""
+    from eval.bench import load_statements
+    from eval.engine import ray_bench
+    from eval.ray_scoring import require_ray
+    from model.errors import InputError
+    from model.registry import Registry
+
+    with user_errors():
+        counts = [int(w) for w in workers.split(",") if w.strip()]
+        if not counts or min(counts) < 1:
+            raise InputError(f"--workers {workers!r}: give positive integers, e.g. 1,2")
+        require_ray()
+        statements, _ = load_statements(data)
+        result = ray_bench(Registry(models).get(), backend, statements, lines, counts, batch_size, address,
+                           progress=lambda line: typer.echo(line, err=True))
+    if as_json:
+        echo_json(result)
+    else:
+        for r in result["ray"]:
+            typer.echo(f"{r['workers']} worker(s): {r['lines_per_s']} lines/s ({r['lines_per_s_per_worker']} per "
+                       f"worker), {r['ratio_to_local']}x the local engine's {result['local']['lines_per_s']}")
 
 
 @eval_app.callback(invoke_without_command=True)
