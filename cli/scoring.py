@@ -135,9 +135,12 @@ def bench_ray(
     if as_json:
         echo_json(result)
     else:
+        local = result["local_mean"]
+        typer.echo(f"local engine: {local['lines_per_s']} lines/s, {local['cpu_ms_per_statement']} CPU ms a line")
         for r in result["ray"]:
-            typer.echo(f"{r['workers']} worker(s): {r['lines_per_s']} lines/s ({r['lines_per_s_per_worker']} per "
-                       f"worker), {r['ratio_to_local']}x the local engine's {result['local']['lines_per_s']}")
+            typer.echo(f"ray, {r['workers']} worker(s): {r['lines_per_s']} lines/s ({r['lines_per_s_per_worker']} "
+                       f"per worker) = {r['ratio_to_local']}x local; {r['actor_cpu_ms_per_statement']} actor CPU ms "
+                       f"a line = {r['cpu_ratio_to_local']}x local by CPU time")
 
 
 @eval_app.callback(invoke_without_command=True)

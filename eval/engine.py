@@ -77,31 +77,45 @@ def ray_scoring_rate(version: ModelVersion, backend: str, statements: list[dict]
 
     start_ray(address, workers)
 
+    actor_cpu_s = 0.0
+
     def run(src: Path, paths: RunPaths) -> Checkpoint:
+        nonlocal actor_cpu_s
         ckpt = Checkpoint(str(src), str(paths.rejects), version.name, backend, engine="ray")
-        return RayRun(src, JsonlSource(src), version, backend, paths, ckpt, True, rows_per_chunk,
-                      workers).run(address, progress=False)
+        ray_run = RayRun(src, JsonlSource(src), version, backend, paths, ckpt, True, rows_per_chunk, workers)
+        done = ray_run.run(address, progress=False)
+        actor_cpu_s = ray_run.actor_cpu_s
+        return done
 
     result = _timed_run(statements, n, run)
     result["driver_cpu_ms_per_statement"] = result.pop("cpu_ms_per_statement")
     return {**result, "workers": workers, "rows_per_chunk": rows_per_chunk,
-            "lines_per_s_per_worker": round(result["lines_per_s"] / workers, 1)}
+            "lines_per_s_per_worker": round(result["lines_per_s"] / workers, 1),
+            "actor_cpu_ms_per_statement": round(1000 * actor_cpu_s / n, 2)}
 
 
 def ray_bench(version: ModelVersion, backend: str, statements: list[dict], n: int, workers: list[int],
               rows_per_chunk: int, address: str | None = None, progress: Callable[[str], None] = print) -> dict:
-    """``stance score`` local and on Ray with each worker count, same input and machine, in one run: each Ray
-    rate is also given as a ratio to the local engine's, which holds where absolute rates move with the load."""
+    """``stance score`` local and on Ray with each worker count, same input and machine, in one run: the local
+    engine before and after the Ray runs (their mean is the reference, so a change in the neighbours' load
+    shows as a gap between the two), each Ray rate also as a ratio to it, by wall clock and by CPU time."""
     from eval.ray_scoring import start_ray
 
     start_ray(address, max(workers))
-    local = batch_scoring_rate(version, backend, statements, n)
-    progress(f"local engine: {local['lines_per_s']} lines/s")
     result = {"model_version": version.name, "backend": backend, "lines": n, "cpus": os.cpu_count(),
-              "load_average_at_start": [round(x, 2) for x in os.getloadavg()], "local": local, "ray": []}
+              "load_average_at_start": [round(x, 2) for x in os.getloadavg()], "ray": []}
+    result["local_before"] = batch_scoring_rate(version, backend, statements, n)
+    progress(f"local engine: {result['local_before']['lines_per_s']} lines/s")
     for w in workers:
-        rate = ray_scoring_rate(version, backend, statements, n, w, rows_per_chunk, address)
+        result["ray"].append(ray_scoring_rate(version, backend, statements, n, w, rows_per_chunk, address))
+        progress(f"ray, {w} worker(s): {result['ray'][-1]['lines_per_s']} lines/s")
+    result["local_after"] = batch_scoring_rate(version, backend, statements, n)
+    progress(f"local engine again: {result['local_after']['lines_per_s']} lines/s")
+    local = {k: (result["local_before"][k] + result["local_after"][k]) / 2
+             for k in ("lines_per_s", "cpu_ms_per_statement")}
+    result["local_mean"] = {k: round(v, 2) for k, v in local.items()}
+    for rate in result["ray"]:
         rate["ratio_to_local"] = round(rate["lines_per_s"] / local["lines_per_s"], 3)
-        progress(f"ray, {w} worker(s): {rate['lines_per_s']} lines/s = {rate['ratio_to_local']}x the local engine")
-        result["ray"].append(rate)
+        rate["cpu_ratio_to_local"] = round(local["cpu_ms_per_statement"] / rate["actor_cpu_ms_per_statement"], 3)
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return result
