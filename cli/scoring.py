@@ -30,6 +30,7 @@ AnnotationsOpt = typer.Option(None, "--data", help="Gold annotation JSONL file(s
 
 def register(app: typer.Typer) -> None:
     app.command("score")(score)
+    app.command("bench-ray")(bench_ray)
     app.add_typer(eval_app, name="eval")
 
 
@@ -49,36 +50,98 @@ def score(
     speaker_party: Optional[str] = typer.Option(None, "--speaker-party", help="Articles only: the party speaking "
                                                                                "(for speeches)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar with rate and ETA on stderr."),
+    engine: str = typer.Option("local", "--engine", help="'local' (this process) or 'ray' (Ray Data actors; needs "
+                                                        "the [scale] extra)."),
+    workers: int = typer.Option(2, "--workers", min=1, help="--engine ray: actors, one CPU and one model each."),
+    address: Optional[str] = typer.Option(None, "--address", help="--engine ray: the cluster to run on (default: "
+                                                                  "$RAY_ADDRESS, else a local Ray)."),
 ) -> None:
     """Label every statement in a file or folder; --resume continues after a crash.
 
-    Streams the input in bounded memory and writes the output in input order, each input exactly once.
+    Streams the input in bounded memory and writes the output in input order, each input exactly once;
+    --engine ray scores chunks of --batch-size inputs on Ray actors and writes the same output.
     Exit status: 0 all scored; 3 some inputs rejected (listed with line and reason in the rejects file);
     1 the run could not start (missing input or model, refused resume); 130 interrupted.
     """
     from eval.batch import BatchRun, Checkpoint, RunPaths, plan_run, summary
     from eval.inputs import open_source
+    from model.errors import InputError
     from model.predictor import Predictor
+    from model.registry import Registry
 
     with user_errors():
+        if engine not in ("local", "ray"):
+            raise InputError(f"unknown engine {engine!r}: use 'local' or 'ray'")
         source = open_source(input, year, speaker_party)
         paths = RunPaths.for_output(out, rejects)
-        ckpt = plan_run(input, paths, model, backend, resume, overwrite)
-        predictor = Predictor.from_registry(ckpt.model_version if ckpt else model, backend, models)
+        ckpt = plan_run(input, paths, model, backend, resume, overwrite, engine)
+        fresh = ckpt is None
+        if engine == "ray":  # the actors load the model; here only its version is resolved (and verified)
+            version = Registry(models).get(ckpt.model_version if ckpt else model)
+            version_name = version.name
+        else:
+            predictor = Predictor.from_registry(ckpt.model_version if ckpt else model, backend, models)
+            version_name = predictor.version_name
         if ckpt is None:
-            ckpt = Checkpoint(str(input.resolve()), str(paths.rejects.resolve()), predictor.version_name, backend)
+            ckpt = Checkpoint(str(input.resolve()), str(paths.rejects.resolve()), version_name, backend,
+                              engine=engine)
         elif ckpt.finished:
             typer.echo(f"{out} is already complete", err=True)
         elif ckpt.cursor:
             typer.echo(f"resuming after {ckpt.scored} scored and {ckpt.rejected} rejected inputs", err=True)
         try:
-            ckpt = BatchRun(source, predictor, paths, ckpt, batch_size).run(progress)
+            if engine == "ray":
+                from eval.ray_scoring import RayRun
+
+                ckpt = RayRun(input, source, version, backend, paths, ckpt, fresh, batch_size, workers, year,
+                              speaker_party).run(address, progress)
+            else:
+                ckpt = BatchRun(source, predictor, paths, ckpt, batch_size).run(progress)
         except KeyboardInterrupt:
             fail("interrupted: rerun with --resume to continue where it stopped", INTERRUPTED_EXIT)
     echo_json(summary(ckpt, paths))
     if ckpt.rejected:
         typer.secho(f"{ckpt.rejected} inputs rejected: see {paths.rejects}", fg=typer.colors.YELLOW, err=True)
         raise typer.Exit(REJECTED_EXIT)
+
+
+def bench_ray(
+    workers: str = typer.Option("1,2", "--workers", help="Comma-separated Ray actor counts to measure."),
+    lines: int = typer.Option(4000, "--lines", min=1, help="Lines of the JSONL scored by each run."),
+    batch_size: int = typer.Option(256, "--batch-size", min=1, help="Rows per Ray chunk."),
+    models: Optional[Path] = ModelsOpt,
+    backend: str = BackendOpt,
+    data: Optional[Path] = typer.Option(None, help="JSONL of statements to use if the gold annotations cannot "
+                                                   "be loaded."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster (default: $RAY_ADDRESS, else a "
+                                                                  "local Ray)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole result as JSON."),
+) -> None:
+    """Lines/s of `stance score --engine ray` per worker count, and its ratio to the local engine measured in
+    the same run on the same gold statements."""
+    from eval.bench import load_statements
+    from eval.engine import ray_bench
+    from eval.ray_scoring import require_ray
+    from model.errors import InputError
+    from model.registry import Registry
+
+    with user_errors():
+        counts = [int(w) for w in workers.split(",") if w.strip()]
+        if not counts or min(counts) < 1:
+            raise InputError(f"--workers {workers!r}: give positive integers, e.g. 1,2")
+        require_ray()
+        statements, _ = load_statements(data)
+        result = ray_bench(Registry(models).get(), backend, statements, lines, counts, batch_size, address,
+                           progress=lambda line: typer.echo(line, err=True))
+    if as_json:
+        echo_json(result)
+    else:
+        local = result["local_mean"]
+        typer.echo(f"local engine: {local['lines_per_s']} lines/s, {local['cpu_ms_per_statement']} CPU ms a line")
+        for r in result["ray"]:
+            typer.echo(f"ray, {r['workers']} worker(s): {r['lines_per_s']} lines/s ({r['lines_per_s_per_worker']} "
+                       f"per worker) = {r['ratio_to_local']}x local; {r['actor_cpu_ms_per_statement']} actor CPU ms "
+                       f"a line = {r['cpu_ratio_to_local']}x local by CPU time")
 
 
 @eval_app.callback(invoke_without_command=True)

@@ -59,6 +59,7 @@ class Checkpoint:
     scored: int = 0
     rejected: int = 0
     finished: bool = False
+    engine: str = "local"
 
     @classmethod
     def load(cls, path: Path) -> "Checkpoint":
@@ -86,7 +87,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def plan_run(input_path: Path, paths: RunPaths, model: str | None, backend: str,
-             resume: bool, overwrite: bool) -> Checkpoint | None:
+             resume: bool, overwrite: bool, engine: str = "local") -> Checkpoint | None:
     """The checkpoint to continue from, or None to start afresh; refuses whatever would lose or mix output."""
     if len({p.resolve() for p in (input_path, paths.output, paths.rejects)}) < 3:
         raise InputError(f"input {input_path}, output {paths.output} and rejects {paths.rejects} must be three files")
@@ -101,6 +102,8 @@ def plan_run(input_path: Path, paths: RunPaths, model: str | None, backend: str,
                              "resume without --model (or with that version) to keep the output consistent")
         if backend != ckpt.backend:
             raise InputError(f"{paths.output} was scored with --backend {ckpt.backend}: resume with that backend")
+        if engine != ckpt.engine:
+            raise InputError(f"{paths.output} was scored with --engine {ckpt.engine}: resume with that engine")
         return ckpt
     existing = [p for p in (paths.output, paths.rejects, paths.checkpoint) if p.exists()]
     if existing and not overwrite:
@@ -134,6 +137,79 @@ def _line(obj: dict) -> bytes:
     return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+@dataclass
+class Scored:
+    """One batch of rows as the output and rejects lines to append, with their counts."""
+
+    output: bytes
+    rejects: bytes
+    scored: int
+    rejected: int
+
+
+def _predict(predictor, rows: list[Row]) -> list:
+    """Predictions for rows with a record; when a batch fails, each row alone, so one input the model
+    cannot take is rejected with why instead of ending the run (a model that fails on all of them does)."""
+    good = [r for r in rows if r.reason is None]
+    try:
+        return predictor.predict([r.record for r in good], batch_size=INFERENCE_BATCH)
+    except Exception as batch_error:
+        preds = []
+        for r in good:
+            try:
+                preds.append(predictor.predict([r.record])[0])
+            except Exception as e:
+                r.reason, r.raw = f"the model could not score it ({type(e).__name__}: {e})", r.record.get("text")
+        if len(preds) == 0 and len(good) > 1:
+            raise batch_error
+        return preds
+
+
+def score_rows(predictor, rows: list[Row]) -> Scored:
+    """Score a batch of rows into output and rejects lines: the one encoding both engines (local, Ray) write."""
+    preds = _predict(predictor, rows)
+    good = [r for r in rows if r.reason is None]
+    version = predictor.version_name
+    return Scored(b"".join(_line(scored_record(r.record, p.label, p.probs, version)) for r, p in zip(good, preds)),
+                  b"".join(_line({**r.where, "reason": r.reason, "raw": r.raw}) for r in rows if r.reason),
+                  len(good), len(rows) - len(good))
+
+
+class RunFiles:
+    """The output and rejects of a run, appended one fsynced batch at a time, each followed by its checkpoint."""
+
+    def __init__(self, paths: RunPaths, ckpt: Checkpoint):
+        self.paths, self.ckpt = paths, ckpt
+        ckpt.save(paths.checkpoint)  # exists before any output does: an output never lacks one
+        self.out = _open_at(paths.output, ckpt.output_bytes)
+        self.rej = _open_at(paths.rejects, ckpt.rejects_bytes)
+
+    def __enter__(self) -> "RunFiles":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.out.close()
+        self.rej.close()
+
+    def append(self, scored: Scored, cursor: dict, done: int) -> None:
+        """Write one batch, fsync it, then move the checkpoint past it (so a crash redoes it, never twice)."""
+        self.out.write(scored.output)
+        self.rej.write(scored.rejects)
+        for f in (self.out, self.rej):
+            f.flush()
+            os.fsync(f.fileno())
+        c = self.ckpt
+        c.cursor, c.done = cursor, done
+        c.output_bytes, c.rejects_bytes = self.out.tell(), self.rej.tell()
+        c.scored += scored.scored
+        c.rejected += scored.rejected
+        c.save(self.paths.checkpoint)
+
+    def finish(self) -> None:
+        self.ckpt.finished = True
+        self.ckpt.save(self.paths.checkpoint)
+
+
 class BatchRun:
     """One run (fresh or resumed) of a source through a predictor into the files in ``paths``."""
 
@@ -147,57 +223,23 @@ class BatchRun:
 
         if self.ckpt.finished:
             return self.ckpt
-        self.ckpt.save(self.paths.checkpoint)  # exists before any output does: an output never lacks one
-        out = _open_at(self.paths.output, self.ckpt.output_bytes)
-        rej = _open_at(self.paths.rejects, self.ckpt.rejects_bytes)
         bar = tqdm(total=self.source.total(), initial=self.ckpt.done, unit=self.source.unit,
                    file=sys.stderr, disable=not progress, dynamic_ncols=True)
-        with out, rej, bar:
+        with RunFiles(self.paths, self.ckpt) as files, bar:
             pending: list[Row] = []
             for row in self.source.rows(self.ckpt.cursor):
                 pending.append(row)
                 if len(pending) >= self.batch_size:
-                    self._commit(pending, out, rej, bar)
+                    self._commit(pending, files, bar)
                     pending = []
             if pending:
-                self._commit(pending, out, rej, bar)
-            self.ckpt.finished = True
-            self.ckpt.save(self.paths.checkpoint)
+                self._commit(pending, files, bar)
+            files.finish()
         return self.ckpt
 
-    def _predict(self, rows: list[Row]) -> list:
-        """Predictions for rows with a record; when a batch fails, each row alone, so one input the model
-        cannot take is rejected with why instead of ending the run (a model that fails on all of them does)."""
-        good = [r for r in rows if r.reason is None]
-        try:
-            return self.predictor.predict([r.record for r in good], batch_size=INFERENCE_BATCH)
-        except Exception as batch_error:
-            preds = []
-            for r in good:
-                try:
-                    preds.append(self.predictor.predict([r.record])[0])
-                except Exception as e:
-                    r.reason, r.raw = f"the model could not score it ({type(e).__name__}: {e})", r.record.get("text")
-            if len(preds) == 0 and len(good) > 1:
-                raise batch_error
-            return preds
-
-    def _commit(self, rows: list[Row], out: BinaryIO, rej: BinaryIO, bar) -> None:
-        preds = self._predict(rows)
-        good = [r for r in rows if r.reason is None]
-        version = self.predictor.version_name
-        out.write(b"".join(_line(scored_record(r.record, p.label, p.probs, version)) for r, p in zip(good, preds)))
-        rej.write(b"".join(_line({**r.where, "reason": r.reason, "raw": r.raw}) for r in rows if r.reason))
-        for f in (out, rej):
-            f.flush()
-            os.fsync(f.fileno())
+    def _commit(self, rows: list[Row], files: RunFiles, bar) -> None:
         last = rows[-1]
-        c = self.ckpt
-        c.cursor, c.done = last.cursor, last.done
-        c.output_bytes, c.rejects_bytes = out.tell(), rej.tell()
-        c.scored += len(good)
-        c.rejected += len(rows) - len(good)
-        c.save(self.paths.checkpoint)
+        files.append(score_rows(self.predictor, rows), last.cursor, last.done)
         bar.update(last.done - bar.n)
 
 

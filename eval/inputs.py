@@ -241,18 +241,22 @@ class ArticleSource:
     """A folder of UTF-8 ``.txt`` articles; each statement extracted from them is one row.
 
     Files are taken in name order and the cursor names the file (not its position), so articles
-    added to the folder during an interrupted run do not shift what was already scored.
+    added to the folder during an interrupted run do not shift what was already scored. ``names``
+    limits it to some of the files: the share of the folder one Ray worker scores.
     """
 
     unit = "article"
 
-    def __init__(self, folder: Path, year: int | None = None, speaker_party: str | None = None):
+    def __init__(self, folder: Path, year: int | None = None, speaker_party: str | None = None,
+                 names: list[str] | None = None):
         self.folder = Path(folder)
         self.year = year
         self.speaker_party = speaker_party
+        self.names = set(names) if names is not None else None
 
     def files(self) -> list[Path]:
-        return sorted(self.folder.glob("*.txt"), key=lambda p: p.name)
+        found = sorted(self.folder.glob("*.txt"), key=lambda p: p.name)
+        return found if self.names is None else [p for p in found if p.name in self.names]
 
     def total(self) -> int:
         return len(self.files())

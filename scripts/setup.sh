@@ -24,8 +24,8 @@ install() {
     # TORCH_INSTALL_ARGS lets an image builder point pip at a CPU-only wheel index.
     "$PY" -m pip install ${TORCH_INSTALL_ARGS:-torch==2.13.0}
   fi
-  echo "==> installing summit-stance with [serve,train,dev]"
-  "$PY" -m pip install --quiet -e ".[serve,train,dev]"
+  echo "==> installing summit-stance with [serve,train,dev,scale]"
+  "$PY" -m pip install --quiet -e ".[serve,train,dev,scale]"
 }
 
 model() {

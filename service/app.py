@@ -76,7 +76,7 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestId)
     install_error_handlers(app, metrics)
-    install_workbench(app, holder, limits.max_article_chars)
+    install_workbench(app, holder, extractor, limits.max_article_chars)
 
     async def within_deadline(work: Awaitable[T]) -> T:
         try:

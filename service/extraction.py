@@ -15,6 +15,7 @@ import contextvars
 import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from model.schema import Statement
 from service.admission import Admission
@@ -72,8 +73,8 @@ class Extractor:
         self.metrics.extract_seconds.observe(elapsed)
         return statements
 
-    async def extract(self, text: str, year: int | None, speaker_party: str | None) -> list[Statement]:
-        """The statements, or 429/413 at once; cancelling the await (a timeout) drops work not yet started."""
+    def _submit(self, text: str, year: int | None, speaker_party: str | None) -> Future:
+        """Admit the article (429/413 at once) and queue it on the extraction thread."""
         n = len(text)
         self.admission.admit(n)
         context = contextvars.copy_context()  # the request id follows into the extraction thread's log lines
@@ -83,4 +84,19 @@ class Extractor:
             self.admission.release(n)
             raise
         future.add_done_callback(lambda _: self.admission.release(n))
-        return await asyncio.wrap_future(future)
+        return future
+
+    async def extract(self, text: str, year: int | None, speaker_party: str | None) -> list[Statement]:
+        """The statements, or 429/413 at once; cancelling the await (a timeout) drops work not yet started."""
+        return await asyncio.wrap_future(self._submit(text, year, speaker_party))
+
+    def extract_waiting(self, text: str, year: int | None, speaker_party: str | None) -> list[Statement]:
+        """The same for a caller on a worker thread (the workbench's uploads): admitted alike, then waited for
+        at most the timeout, after which work not yet started is dropped and the caller gets 503."""
+        future = self._submit(text, year, speaker_party)
+        try:
+            return future.result(timeout=self.admission.timeout_s)
+        except FutureTimeout:
+            future.cancel()
+            raise ServiceError(503, "timeout", f"article not extracted within {self.admission.timeout_s:g} s; "
+                                               "retry later") from None

@@ -182,3 +182,32 @@ def test_metrics_are_summed_over_workers(tiny_model_dir):
             text = client.get("/metrics").text
             assert metric(text, "stance_requests_total", route="/v1/score", status="200") == 30
         assert json.loads(client.get("/readyz").text)["status"] == "ready"
+
+
+def test_workbench_upload_flood_shares_the_extraction_queue(tiny_model_dir, seed_article, tmp_path):
+    """Workbench uploads used to extract on a thread each, unbounded; now they queue behind /v1/analyze's
+    admission control: a flood gets 429 with Retry-After at once, health answers, the next upload goes in."""
+    text = seed_article.read_text(encoding="utf-8")
+    room = 2 * len(text)                                      # capacity: two articles awaiting extraction
+    clients = 8
+    with stance_server(tiny_model_dir, "onnx", "--max-pending-chars", str(room), "--max-article-chars", str(room),
+                       env={"STANCE_WORKSPACES": str(tmp_path)}) as server:
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
+            client.post("/v1/summits", json={"name": "Flood", "parties": ["EU", "China"]}).raise_for_status()
+            route = "/v1/summits/flood/articles"
+            assert client.post(route, json={"text": text, "title": "first"}).json()["added"]   # warm, rate measured
+            before = threads(server.pid)
+            result = overload(server.base_url, route, {"text": text, "title": "again"}, clients=clients, seconds=6)
+            assert set(result["statuses"]) <= ALLOWED and "429" in result["statuses"], result
+            assert set(result["health"]) == {"200"}, result
+            assert result["first_after"] == 200, result
+            # the route's request threads (at most one per client), no extraction thread per upload
+            assert threads(server.pid) <= before + clients, (before, threads(server.pid))
+            after = client.post(route, json={"text": text, "title": "after"})
+            assert after.status_code == 200 and [a["doc_id"] for a in after.json()["added"]] == ["after"]
+            with ThreadPoolExecutor(clients) as pool:
+                burst = list(pool.map(lambda i: client.post(route, json={"text": text, "title": f"burst {i}"}),
+                                      range(clients)))
+            refused = [r for r in burst if r.status_code == 429]
+            assert refused and all(r.headers["retry-after"] for r in refused)
+            assert {r.status_code for r in burst} <= {200, 429}

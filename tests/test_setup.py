@@ -70,7 +70,7 @@ def test_readme_serve_command_installs_then_serves_the_current_model(recording_v
         os.killpg(proc.pid, signal.SIGTERM)
         out = proc.communicate(timeout=60)[0]
     assert "a current model is present" in out                 # no retraining when a model is current
-    assert "install --quiet -e .[serve,train,dev]" in log.read_text()
+    assert "install --quiet -e .[serve,train,dev,scale]" in log.read_text()
 
 
 def test_ci_and_the_readme_test_command_run_the_suite_through_the_script(recording_venv):
@@ -85,7 +85,7 @@ def test_ci_and_the_readme_test_command_run_the_suite_through_the_script(recordi
         assert "tests/test_setup.py::test_ci_and_the_readme_test_command_run_the_suite_through_the_script" in proc.stdout
     timing = re.compile(r" in [\d.]+s")
     assert timing.sub("", ci.stdout) == timing.sub("", readme.stdout)
-    assert log.read_text().count("install --quiet -e .[serve,train,dev]") == 2
+    assert log.read_text().count("install --quiet -e .[serve,train,dev,scale]") == 2
 
 
 def test_dockerfile_builds_and_serves_through_the_same_script():

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from model.registry import MODELS_ENV, Registry, RegistryError, verify_version
 from model.schema import LABELS
-from service.extraction import extract as extract_article
+from service.extraction import Extractor
 from service.errors import ServiceError
 from training.train import TrainConfig
 from workbench import agreement as agreement_mod
@@ -98,8 +98,10 @@ class RegistryAction(Who):
     version: str | None = None
 
 
-def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: str | Path | None = None) -> None:
-    """Add the page and its API to the service; ``holder`` is its ``ModelHolder`` (model and registry)."""
+def install_workbench(app: FastAPI, holder, extractor: Extractor, max_article_chars: int,
+                      workspaces: str | Path | None = None) -> None:
+    """Add the page and its API to the service; ``holder`` is its ``ModelHolder`` (model and registry) and
+    ``extractor`` its admission-controlled extraction thread, which uploads share with ``/v1/analyze``."""
     store = Workspaces(workspaces)
     runner = RetrainRunner()
     templates = Jinja2Templates(directory=HERE / "templates")
@@ -117,10 +119,15 @@ def install_workbench(app: FastAPI, holder, max_article_chars: int, workspaces: 
             raise ServiceError(404, "not_found", str(e).strip("'\"")) from None
 
     def extract(text: str, year: int | None) -> list:
-        try:  # the service's extraction function (its input checks and error messages)
-            return extract_article(text, year, None)
+        """An uploaded article through the service's extraction queue: refused at once when the queue is full
+        (429 for the request, with Retry-After), never a thread of its own. An article that is invalid (422)
+        or could not finish in time even alone (413) is refused by itself and the upload goes on."""
+        try:
+            return extractor.extract_waiting(text, year, None)
         except ServiceError as e:
-            raise ValueError(e.detail) from None
+            if e.status_code in (413, 422):
+                raise ValueError(e.detail) from None
+            raise
 
     def scorer() -> tuple[Callable | None, str | None]:
         predictor = holder.predictor
