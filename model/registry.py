@@ -49,12 +49,17 @@ class RegistryError(StanceError, RuntimeError):
     """A model version is missing, altered or incompatible with this code."""
 
 
-def models_root(override: str | Path | None = None) -> Path:
+def project_folder(override: str | Path | None, env_var: str, name: str) -> Path:
+    """A folder the user may move: an explicit path, else ``$env_var``, else ``name`` in the project."""
     if override:
         return Path(override)
-    if os.environ.get(MODELS_ENV):
-        return Path(os.environ[MODELS_ENV])
-    return Path(__file__).resolve().parents[1] / "models"
+    if os.environ.get(env_var):
+        return Path(os.environ[env_var])
+    return Path(__file__).resolve().parents[1] / name
+
+
+def models_root(override: str | Path | None = None) -> Path:
+    return project_folder(override, MODELS_ENV, "models")
 
 
 def _sha256(path: Path) -> str:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from model.registry import project_folder
 from model.schema import LABELS
 
 WORKSPACES_ENV = "STANCE_WORKSPACES"
@@ -67,11 +68,7 @@ def now() -> str:
 
 def workspaces_root(override: str | Path | None = None) -> Path:
     """Where workspace files live: an explicit folder, ``$STANCE_WORKSPACES``, or ``workspaces/`` in the project."""
-    if override:
-        return Path(override)
-    if os.environ.get(WORKSPACES_ENV):
-        return Path(os.environ[WORKSPACES_ENV])
-    return Path(__file__).resolve().parents[1] / "workspaces"
+    return project_folder(override, WORKSPACES_ENV, "workspaces")
 
 
 def slugify(name: str) -> str:
