@@ -5,7 +5,8 @@
 #   scripts/setup.sh install        create .venv (CPU torch first), install the project with all extras
 #   scripts/setup.sh model          install, then train and promote the default model if none is current
 #   scripts/setup.sh serve [ARGS]   install, build the model if needed, then `stance serve ARGS`
-#   scripts/setup.sh test [ARGS]    install (and chromium for the browser tests), then run all tests (pytest ARGS)
+#   scripts/setup.sh test [ARGS]    install (and chromium for the browser tests), then run all tests (pytest ARGS),
+#                                   a file per worker on STANCE_TEST_WORKERS (default 2) pytest-xdist workers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,6 +56,6 @@ case "$cmd" in
   install) install ;;
   model) install; model ;;
   serve) install; model; exec "$VENV/bin/stance" serve "$@" ;;
-  test) install; browser; exec "$PY" -m pytest "$@" ;;
-  *) sed -n '2,9p' "$0"; exit 2 ;;
+  test) install; browser; exec "$PY" -m pytest -n "${STANCE_TEST_WORKERS:-2}" --dist loadfile "$@" ;;
+  *) sed -n '2,10p' "$0"; exit 2 ;;
 esac

@@ -46,12 +46,33 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     real enough that every backend, the registry checks and the service run on true weights.
     """
     root = tmp_path_factory.mktemp("models")
-    if os.environ.get(TINY_MODELS_ENV):  # a registry this fixture built before, reused on a developer's machine
-        shutil.copytree(os.environ[TINY_MODELS_ENV], root, symlinks=True, dirs_exist_ok=True)
+    built = os.environ.get(TINY_MODELS_ENV)  # a registry this fixture built before, reused on a developer's machine
+    if not built and os.environ.get("PYTEST_XDIST_WORKER"):  # parallel workers share one training run
+        built = shared_tiny_models(tmp_path_factory.getbasetemp().parent)
+    if built:  # each test session still gets its own copy, which its tests may change
+        shutil.copytree(built, root, symlinks=True, dirs_exist_ok=True)
         return root
+    train_tiny_models(root)
+    return root
+
+
+def train_tiny_models(root: Path) -> None:
     run_stance("train", "--models", str(root), "--epochs", "1", "--max-length", "64", "--limit", "48",
                "--promote", "--name", "tiny-1")
-    return root
+
+
+def shared_tiny_models(shared: Path) -> Path:
+    """The tiny registry in the folder all pytest-xdist workers share: the first worker trains it, under a lock."""
+    from filelock import FileLock
+
+    done = shared / "tiny-models"
+    with FileLock(str(shared / "tiny-models.lock")):
+        if not done.is_dir():
+            partial = shared / "tiny-models.partial"
+            shutil.rmtree(partial, ignore_errors=True)
+            train_tiny_models(partial)
+            partial.rename(done)
+    return done
 
 
 @pytest.fixture()
@@ -73,3 +94,11 @@ def publish_copy(root: Path, source: str, name: str) -> Path:
     manifest = json.loads((src / MANIFEST).read_text())
     manifest.pop("files")
     return registry.publish(staging, name, manifest).path
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Refuse tests that share a node id: pytest-xdist, which runs the suite, would silently run only one."""
+    seen: set[str] = set()
+    twins = sorted({item.nodeid for item in items if item.nodeid in seen or seen.add(item.nodeid)})
+    if twins:
+        raise pytest.UsageError(f"tests collected twice under one node id (give each its own id): {twins}")

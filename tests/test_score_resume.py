@@ -39,7 +39,13 @@ def write_input(path: Path) -> tuple[list[int], list[int]]:
 def start_score(models: Path, src: Path, out: Path, *extra: str) -> subprocess.Popen:
     return subprocess.Popen([*STANCE, "score", str(src), "-o", str(out), "--models", str(models),
                              "--batch-size", BATCH, "--no-progress", *extra],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
+
+
+def interruptible() -> None:
+    """Ctrl-C as in a terminal: a suite started in the background (``cmd &``) hands its children SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def wait_for_progress(proc: subprocess.Popen, checkpoint: Path, past_line: int) -> None:

@@ -172,9 +172,22 @@ def test_sigterm_finishes_requests_in_flight_then_exits(tiny_model_dir, seed_art
         server.stop()
 
 
+def wait_until_every_worker_is_ready(base_url: str, in_a_row: int = 20, limit_s: float = 180) -> None:
+    """The server counts as started when one worker is ready; the other may still be loading its model (503).
+    New connections land on either worker, so many ready answers in a row mean both are."""
+    deadline, streak = time.monotonic() + limit_s, 0
+    while streak < in_a_row:
+        assert time.monotonic() < deadline, "not every worker became ready"
+        with httpx.Client(base_url=base_url, timeout=60) as fresh:
+            streak = streak + 1 if fresh.get("/readyz").status_code == 200 else 0
+        if not streak:
+            time.sleep(0.2)
+
+
 def test_metrics_are_summed_over_workers(tiny_model_dir):
     with stance_server(tiny_model_dir, "onnx", "--workers", "2") as server, \
             httpx.Client(base_url=server.base_url, timeout=60) as client:
+        wait_until_every_worker_is_ready(server.base_url)
         for _ in range(30):
             with httpx.Client(base_url=server.base_url, timeout=60) as fresh:  # new connections spread the work
                 assert fresh.post("/v1/score", json={"statements": [STATEMENT]}).status_code == 200
