@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import fail
+from cli.common import ModelsOpt, fail
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
@@ -25,15 +25,30 @@ def register(app: typer.Typer) -> None:
 def fit(
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Weights file (default: model/extraction/relevance.json)."),
     limit: Optional[int] = typer.Option(None, help="Use only the first N annotated articles (quick runs)."),
+    publish: Optional[str] = typer.Option(None, "--publish", help="Also publish version NAME: the --base version "
+                                                                 "with this filter (no retraining; not promoted)."),
+    base: Optional[str] = typer.Option(None, "--base", help="With --publish: the version to copy (default: current)."),
+    models: Optional[Path] = ModelsOpt,
 ) -> None:
-    """Fit the relevance filter on train-split articles, pick its threshold on dev, report test P/R/F1."""
+    """Fit the relevance filter on train-split articles, pick its threshold on dev, report test P/R/F1.
+
+    The weights file is the default for new versions; a served model extracts with the filter of its own
+    version, so the new filter reaches `/v1/analyze` and `stance score` through --publish and `stance promote`.
+    """
     from cli.common import echo_json, user_errors
     from model.extraction.relevance import WEIGHTS_FILE
+    from model.registry import Registry
     from training.annotations import AnnotationError
+    from training.extractor_release import publish_relevance
     from training.relevance_fit import fit_relevance
 
     with user_errors(AnnotationError, FileNotFoundError):
+        registry = Registry(models)
+        if publish:
+            registry.get(base)  # a missing or broken base is refused before minutes of fitting
         report = fit_relevance(out=out or WEIGHTS_FILE, limit=limit)
+        if publish:
+            report["published"] = publish_relevance(registry, out or WEIGHTS_FILE, publish, base).name
     echo_json(report)
 
 

@@ -78,8 +78,9 @@ def train(
 
 
 def models(models: Optional[Path] = ModelsOpt, as_json: bool = typer.Option(False, "--json")) -> None:
-    """List model versions, marking the current one, with their test macro-F1."""
+    """List model versions, marking the current one, with their test macro-F1 and the extractor each one runs."""
     from model.registry import Registry, RegistryError, verify_version
+    from training.extractor_release import extractor_summary
 
     registry = Registry(models)
     current = registry.current_name()
@@ -89,7 +90,7 @@ def models(models: Optional[Path] = ModelsOpt, as_json: bool = typer.Option(Fals
             v = verify_version(registry.version_path(name))
             m = v.metrics.get("test") or v.metrics.get("dev") or {}
             rows.append({"version": name, "current": name == current, "macro_f1": m.get("macro_f1"),
-                         "created": v.manifest.get("created"), "status": "ok"})
+                         "created": v.manifest.get("created"), "status": "ok", **extractor_summary(v)})
         except RegistryError as e:
             rows.append({"version": name, "current": name == current, "status": f"refused: {e}"})
     if as_json:
@@ -99,7 +100,8 @@ def models(models: Optional[Path] = ModelsOpt, as_json: bool = typer.Option(Fals
         typer.echo(f"no model versions in {registry.versions_dir}")
     for r in rows:
         mark = "*" if r["current"] else " "
-        typer.echo(f"{mark} {r['version']}  macro-F1={r.get('macro_f1')}  {r.get('created', '')}  {r['status']}")
+        typer.echo(f"{mark} {r['version']}  macro-F1={r.get('macro_f1')}  {r.get('created', '')}  {r['status']}"
+                   + (f"  extraction: {r['extractor']}, {r['relevance']}" if "extractor" in r else ""))
 
 
 def promote(version: str = typer.Argument(..., help="Version to make current."),

@@ -63,7 +63,7 @@ def score(
     Exit status: 0 all scored; 3 some inputs rejected (listed with line and reason in the rejects file);
     1 the run could not start (missing input or model, refused resume); 130 interrupted.
     """
-    from eval.batch import BatchRun, Checkpoint, RunPaths, plan_run, summary
+    from eval.batch import BatchRun, Checkpoint, RunPaths, check_extractor, plan_run, summary
     from eval.inputs import open_source
     from model.errors import InputError
     from model.predictor import Predictor
@@ -72,19 +72,20 @@ def score(
     with user_errors():
         if engine not in ("local", "ray"):
             raise InputError(f"unknown engine {engine!r}: use 'local' or 'ray'")
-        source = open_source(input, year, speaker_party)
         paths = RunPaths.for_output(out, rejects)
         ckpt = plan_run(input, paths, model, backend, resume, overwrite, engine)
         fresh = ckpt is None
-        if engine == "ray":  # the actors load the model; here only its version is resolved (and verified)
-            version = Registry(models).get(ckpt.model_version if ckpt else model)
-            version_name = version.name
-        else:
-            predictor = Predictor.from_registry(ckpt.model_version if ckpt else model, backend, models)
-            version_name = predictor.version_name
+        version = Registry(models).get(ckpt.model_version if ckpt else model)
+        # Articles are extracted with the version's own relevance filter, so a version is one extractor too.
+        source = open_source(input, year, speaker_party, version.relevance_file)
+        extractor = source.extractor()
+        if ckpt is not None:
+            check_extractor(ckpt, extractor, out)
+        if engine == "local":  # Ray's actors load the model themselves
+            predictor = Predictor(version, backend)
         if ckpt is None:
-            ckpt = Checkpoint(str(input.resolve()), str(paths.rejects.resolve()), version_name, backend,
-                              engine=engine)
+            ckpt = Checkpoint(str(input.resolve()), str(paths.rejects.resolve()), version.name, backend,
+                              engine=engine, extractor=extractor)
         elif ckpt.finished:
             typer.echo(f"{out} is already complete", err=True)
         elif ckpt.cursor:
@@ -320,18 +321,25 @@ def extraction(
     min_overlap: float = MinOverlapOpt,
     out: Optional[Path] = OutDirOpt,
     split: Optional[str] = SplitOpt,
+    failures: bool = typer.Option(False, "--failures", help="Also classify every miss, false positive and wrong "
+                                                            "party into categories, counted per corpus."),
 ) -> None:
     """Extraction quality alone, no model.
 
     Span precision and recall (one-to-one overlap matching) and speaker/target party accuracy on matched
-    pairs, per corpus.
+    pairs, per corpus; --failures adds a "failures" section (eval/extraction_failures.py lists the categories).
     """
     from eval.articles import extraction_metrics
     from eval.report import write_json
-    from training.annotations import AnnotationError
+    from training.annotations import AnnotationError, CorpusCache
 
     with user_errors(AnnotationError, FileNotFoundError):
-        result = extraction_metrics(_gold_matches(data, corpora, min_overlap, split), min_overlap)
+        matches = _gold_matches(data, corpora, min_overlap, split)
+        result = extraction_metrics(matches, min_overlap)
+        if failures:
+            from eval.extraction_failures import extraction_failures
+
+            result["failures"] = extraction_failures(matches, CorpusCache(corpora), min_overlap)
         if out:
             write_json(result, out / "extraction.json")
     echo_json(result)

@@ -51,7 +51,7 @@ def _rate(num: int, den: int) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def _same_party(a: str | None, b: str | None) -> bool:
+def same_party(a: str | None, b: str | None) -> bool:
     return (a or "").strip().casefold() == (b or "").strip().casefold()
 
 
@@ -68,7 +68,7 @@ def _extraction_row(ms: list[DocumentMatch]) -> dict:
     precision, recall = _rate(matched, found), _rate(matched, gold)
     f1 = round(2 * precision * recall / (precision + recall), 4) if precision and recall else 0.0
     parties = {
-        key: _rate(sum(_same_party(m.gold[g][key], getattr(m.found[f], key)) for m in ms for g, f in m.pairs), matched)
+        key: _rate(sum(same_party(m.gold[g][key], getattr(m.found[f], key)) for m in ms for g, f in m.pairs), matched)
         for key in ("speaker_party", "target_party")
     }
     return {"documents": len(ms), "gold": gold, "extracted": found, "matched": matched,

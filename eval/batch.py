@@ -60,6 +60,8 @@ class Checkpoint:
     rejected: int = 0
     finished: bool = False
     engine: str = "local"
+    extractor: str | None = None
+    """The extractor (code and relevance filter) that made the statements of an articles input; None for statements."""
 
     @classmethod
     def load(cls, path: Path) -> "Checkpoint":
@@ -112,6 +114,15 @@ def plan_run(input_path: Path, paths: RunPaths, model: str | None, backend: str,
                              "pass --overwrite to score from the start")
         raise InputError(f"{existing[0]} already exists: pass --resume to continue that run or --overwrite to redo it")
     return None
+
+
+def check_extractor(ckpt: Checkpoint, extractor: str | None, output: Path) -> None:
+    """Refuse to resume articles with another extractor: its statements would not be the ones the cursor
+    counts (a statement index into another list), so the output would get gaps or duplicates."""
+    if ckpt.extractor != extractor:
+        raise InputError(f"{output} was extracted with {ckpt.extractor or 'an unrecorded extractor'}, but model "
+                         f"version {ckpt.model_version} with this code extracts with {extractor or 'none'}: resume "
+                         "with the code and version that started it, or pass --overwrite to score from the start")
 
 
 def _open_at(path: Path, size: int) -> BinaryIO:

@@ -40,6 +40,9 @@ class Source(Protocol):
 
     def total(self) -> int | None: ...
 
+    def extractor(self) -> str | None:
+        """The extractor that turns the input into statements (``extractor_version``), None if it holds statements."""
+
     def rows(self, cursor: dict | None = None) -> Iterator[Row]: ...
 
 
@@ -99,6 +102,9 @@ class JsonlSource:
         self.require_label = require_label
         self._corpora = None
 
+    def extractor(self) -> None:
+        return None
+
     def total(self) -> int:
         return count_lines(self.path)
 
@@ -154,6 +160,9 @@ class CsvSource:
             self.header = [h.strip() for h in next(csv.reader(self._lines(f, {"offset": 0, "line": 0})), [])]
         if "text" not in self.header:
             raise InputError(f"{self.path}: the CSV header has no 'text' column (found {self.header or 'nothing'})")
+
+    def extractor(self) -> None:
+        return None
 
     def total(self) -> int:
         return max(count_lines(self.path) - 1, 0)
@@ -242,17 +251,24 @@ class ArticleSource:
 
     Files are taken in name order and the cursor names the file (not its position), so articles
     added to the folder during an interrupted run do not shift what was already scored. ``names``
-    limits it to some of the files: the share of the folder one Ray worker scores.
+    limits it to some of the files: the share of the folder one Ray worker scores. ``relevance`` is
+    the scoring version's relevance filter (``ModelVersion.relevance_file``; None: the package default).
     """
 
     unit = "article"
 
     def __init__(self, folder: Path, year: int | None = None, speaker_party: str | None = None,
-                 names: list[str] | None = None):
+                 names: list[str] | None = None, relevance: Path | None = None):
         self.folder = Path(folder)
         self.year = year
         self.speaker_party = speaker_party
         self.names = set(names) if names is not None else None
+        self.relevance = relevance
+
+    def extractor(self) -> str:
+        from model.extraction import extractor_version
+
+        return extractor_version(self.relevance)
 
     def files(self) -> list[Path]:
         found = sorted(self.folder.glob("*.txt"), key=lambda p: p.name)
@@ -276,7 +292,8 @@ class ArticleSource:
                 yield Row(where, finished, done + 1, reason=reason.replace("of the line", "of the file"))
                 continue
             try:
-                statements = extract_statements(raw.decode("utf-8"), year=self.year, speaker_party=self.speaker_party)
+                statements = extract_statements(raw.decode("utf-8"), year=self.year, speaker_party=self.speaker_party,
+                                                relevance=self.relevance)
             except ValueError as e:  # empty, binary or oversized: the article is rejected, the run goes on
                 yield Row(where, finished, done + 1, reason=str(e))
                 continue
@@ -293,11 +310,12 @@ class ArticleSource:
                 yield row
 
 
-def open_source(path: Path, year: int | None = None, speaker_party: str | None = None) -> Source:
+def open_source(path: Path, year: int | None = None, speaker_party: str | None = None,
+                relevance: Path | None = None) -> Source:
     """The reader for an input path: a folder of articles, a ``.csv`` file, or JSONL (anything else)."""
     path = Path(path)
     if path.is_dir():
-        return ArticleSource(path, year, speaker_party)
+        return ArticleSource(path, year, speaker_party, relevance=relevance)
     if not path.is_file():
         raise InputError(f"input not found: {path}")
     if path.suffix.lower() == ".csv":

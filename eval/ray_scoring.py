@@ -63,7 +63,8 @@ def chunk_rows(source: Source, chunk: dict) -> list:
     """The rows of one chunk, read with the same reader the local engine uses."""
     if "files" in chunk:
         assert isinstance(source, ArticleSource)
-        return list(ArticleSource(source.folder, source.year, source.speaker_party, chunk["files"]).rows())
+        return list(ArticleSource(source.folder, source.year, source.speaker_party, chunk["files"],
+                                  source.relevance).rows())
     return list(islice(source.rows(chunk["cursor"]), chunk["rows"]))
 
 
@@ -74,8 +75,8 @@ class ChunkScorer:
                  backend: str):
         from model.predictor import Predictor
 
-        self.source = open_source(Path(input_path), year, speaker_party)
         self.predictor = Predictor.from_path(version_path, backend, threads=1)
+        self.source = open_source(Path(input_path), year, speaker_party, self.predictor.version.relevance_file)
 
     def __call__(self, batch: dict) -> dict:
         out: dict[str, list] = {"chunk": [], "output": [], "rejects": [], "scored": [], "rejected": [],
@@ -110,8 +111,10 @@ class Staging:
         except (FileNotFoundError, json.JSONDecodeError) as e:
             raise InputError(f"{self.folder}: no readable staging manifest ({e}); pass --overwrite to start "
                              "again") from None
-        if (manifest.get("input"), manifest.get("model_version")) != (ckpt.input, ckpt.model_version):
-            raise InputError(f"{self.folder}: staged for another input or model; pass --overwrite to start again")
+        staged_for = (manifest.get("input"), manifest.get("model_version"), manifest.get("extractor"))
+        if staged_for != (ckpt.input, ckpt.model_version, ckpt.extractor):
+            raise InputError(f"{self.folder}: staged for another input, model or extractor; pass --overwrite to "
+                             "start again")
         return manifest
 
     def stage(self, index: int, scored: Scored) -> None:
@@ -176,7 +179,7 @@ class RayRun:
         if self.fresh:
             chunks = plan_chunks(self.source, self.rows_per_chunk)
             self.staging.create({"input": self.ckpt.input, "model_version": self.ckpt.model_version,
-                                 "chunks": chunks})
+                                 "extractor": self.ckpt.extractor, "chunks": chunks})
             return chunks
         return self.staging.load(self.ckpt)["chunks"]
 

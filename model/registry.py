@@ -2,7 +2,7 @@
 
 Layout under the models folder (``$STANCE_MODELS`` or ``models/`` in the project)::
 
-    versions/<version>/      weights, tokenizer, onnx/, stance.json (manifest), MODEL_CARD.md
+    versions/<version>/      weights, tokenizer, onnx/, relevance.json, stance.json (manifest), MODEL_CARD.md
     current                  symlink -> versions/<version>, swapped atomically
     history.jsonl            one line per promotion or rollback: who, when, why, from, to, metrics
 
@@ -37,6 +37,8 @@ from model.schema import LABELS
 MODELS_ENV = "STANCE_MODELS"
 MANIFEST = "stance.json"
 CARD = "MODEL_CARD.md"
+RELEVANCE = "relevance.json"
+"""The extractor's relevance filter a version carries (``model.extraction.relevance``); checksummed like its weights."""
 MANIFEST_CHECKSUM = "manifest_sha256"
 LOCK = ".registry.lock"
 MAX_TEMPERATURE = 100.0
@@ -117,6 +119,12 @@ class ModelVersion:
     @property
     def metrics(self) -> dict:
         return self.manifest.get("metrics", {})
+
+    @property
+    def relevance_file(self) -> Path | None:
+        """The relevance filter this version extracts with, or None for a version published before versions
+        carried one (extraction then falls back to the package's ``model/extraction/relevance.json``)."""
+        return self.path / RELEVANCE if RELEVANCE in self.manifest.get("files", {}) else None
 
 
 def verify_version(path: Path) -> ModelVersion:

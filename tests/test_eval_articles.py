@@ -116,3 +116,21 @@ def test_bad_gold_file_is_refused_naming_the_line(tmp_path):
 def test_missing_gold_file_is_refused(tmp_path):
     proc = run_stance("eval", "extraction", "--data", str(tmp_path / "none.jsonl"), check=False)
     assert proc.returncode == 1 and "none.jsonl" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_failures_are_categorised_and_add_up(seed_gold):
+    """--failures puts each miss, false positive and wrong party in one category; the counts add up to them."""
+    from eval.extraction_failures import KINDS
+
+    path, found, records = seed_gold
+    result = json.loads(run_stance("eval", "extraction", "--data", str(path), "--failures").stdout)
+    failures = result["failures"]
+    assert failures["per_corpus"] == {"seed": failures["all"]}
+    expected = {"missed": 1, "false_positive": len(found) - 2, "wrong_target": 0, "wrong_speaker": 1}
+    for kind, categories in KINDS.items():
+        row = failures["all"][kind]
+        assert set(row) == {"total", *categories}
+        assert row["total"] == expected[kind] == sum(row[c] for c in categories), kind
+    # The missed paragraph touches no extracted span; the wrong speaker party is the gold's invented one.
+    assert failures["all"]["missed"]["span_mismatch"] == 0
+    assert failures["all"]["wrong_speaker"]["speaker_party_empty"] == int(not found[1].speaker_party)

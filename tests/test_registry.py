@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -256,3 +257,51 @@ def test_only_the_projects_errors_become_one_line(tmp_path):
     assert proc.returncode == 1 and "no model version 'nope'" in proc.stderr and "Traceback" not in proc.stderr
     proc = run_stance("--debug", "promote", "nope", "--models", str(tmp_path), check=False)
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "RegistryError" in proc.stderr
+
+
+def test_version_carries_its_relevance_filter_checksummed(models_copy):
+    from model.registry import RELEVANCE
+
+    version = Registry(models_copy).get()
+    assert RELEVANCE in version.manifest["files"] and version.relevance_file == version.path / RELEVANCE
+    sha = version.manifest["extractor"]["relevance_sha256"]
+    assert sha == version.manifest["files"][RELEVANCE] and sha in (version.path / "MODEL_CARD.md").read_text()
+    weights = json.loads(version.relevance_file.read_text())
+    weights["threshold"] = 0.01
+    version.relevance_file.write_text(json.dumps(weights))
+    with pytest.raises(RegistryError, match=f"file {RELEVANCE} was altered"):
+        verify_version(version.path)
+
+
+def test_extraction_through_a_version_uses_its_filter(models_copy, tmp_path, seed_article):
+    from model.extraction import extract_statements, extractor_version
+    from training.extractor_release import publish_relevance
+
+    reg = Registry(models_copy)
+    strict = json.loads(reg.get().relevance_file.read_text())
+    strict["threshold"] = 1.01  # no candidate scores above 1: this filter drops them all
+    weights = tmp_path / "strict.json"
+    weights.write_text(json.dumps(strict))
+    version = publish_relevance(reg, weights, "tiny-strict")
+    assert version.manifest["derived_from"] == "tiny-1" and reg.current_name() == "tiny-1"
+    assert "derived from version tiny-1" in (version.path / "MODEL_CARD.md").read_text()
+    text = seed_article.read_text(encoding="utf-8")
+    assert extract_statements(text, year=2023, relevance=reg.get().relevance_file)
+    assert extract_statements(text, year=2023, relevance=version.relevance_file) == []
+    assert extractor_version(version.relevance_file) != extractor_version(reg.get().relevance_file)
+    rows = {r["version"]: r for r in json.loads(run_stance("models", "--models", str(models_copy), "--json").stdout)}
+    assert rows["tiny-strict"]["extractor"] == extractor_version(version.relevance_file)
+
+
+def test_version_without_relevance_filter_still_loads_on_the_package_default(models_copy):
+    from model.registry import RELEVANCE
+
+    reg = Registry(models_copy)
+    src = reg.get()
+    staging = reg.staging_dir()
+    shutil.copytree(src.path, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST, RELEVANCE))
+    manifest = {k: v for k, v in src.manifest.items() if k not in ("files", "extractor")}
+    old = reg.publish(staging, "tiny-old", manifest)
+    assert old.relevance_file is None
+    rows = {r["version"]: r for r in json.loads(run_stance("models", "--models", str(models_copy), "--json").stdout)}
+    assert rows["tiny-old"]["status"] == "ok" and rows["tiny-old"]["relevance"].startswith("package default")

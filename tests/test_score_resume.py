@@ -152,3 +152,38 @@ def test_kill_9_at_random_points_then_resume_is_exactly_once_in_order(tiny_model
     assert proc.returncode == 3, proc.stderr
     assert [r["id"] for r in read_jsonl(out)] == good
     assert [r["line"] for r in read_jsonl(tmp_path / "out.rejects.jsonl")] == bad
+
+
+def test_resume_refuses_articles_extracted_by_another_extractor(tiny_model_dir, tmp_path, seed_article):
+    """The checkpoint of an articles run names its extractor (code and the version's relevance filter); a
+    statement cursor means nothing under another one, so --resume refuses instead of leaving gaps or duplicates."""
+    from model.extraction import extractor_version
+    from model.registry import Registry
+
+    folder, out = tmp_path / "articles", tmp_path / "out.jsonl"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (folder / name).write_bytes(seed_article.read_bytes())
+    args = ("score", str(folder), "-o", str(out), "--models", str(tiny_model_dir), "--no-progress")
+    run_stance(*args)
+    checkpoint = tmp_path / "out.jsonl.checkpoint.json"
+    ckpt = json.loads(checkpoint.read_text())
+    ours = extractor_version(Registry(tiny_model_dir).get().relevance_file)
+    assert ckpt["extractor"] == ours
+    scored = out.read_bytes()
+
+    # A run cut short by code that extracted differently: the cursor points into another list of statements.
+    checkpoint.write_text(json.dumps({**ckpt, "extractor": "extract-0123456789", "finished": False,
+                                      "cursor": {"file": "a.txt", "statement": 2, "complete": False}}))
+    proc = run_stance(*args, "--resume", check=False)
+    assert proc.returncode == 1 and "extract-0123456789" in proc.stderr and ours in proc.stderr
+    assert "--overwrite" in proc.stderr and out.read_bytes() == scored
+
+    # A checkpoint from before checkpoints named the extractor cannot vouch for it either.
+    checkpoint.write_text(json.dumps({k: v for k, v in ckpt.items() if k != "extractor"}))
+    proc = run_stance(*args, "--resume", check=False)
+    assert proc.returncode == 1 and "unrecorded extractor" in proc.stderr
+
+    checkpoint.write_text(json.dumps(ckpt))
+    proc = run_stance(*args, "--resume")
+    assert "already complete" in proc.stderr and out.read_bytes() == scored

@@ -25,6 +25,16 @@ def _labels(metrics: dict) -> list[str]:
     return list(first["per_label"])
 
 
+def _extractor(manifest: dict) -> str:
+    found = manifest.get("extractor")
+    if not found:
+        return "no relevance filter of its own: extraction uses the package default `model/extraction/relevance.json`"
+    derived = f"; derived from version {manifest['derived_from']} with only the filter changed" \
+        if manifest.get("derived_from") else ""
+    return (f"relevance filter `relevance.json` (sha256 {found['relevance_sha256']}), extractor "
+            f"{found['version_at_publish']} at publish{derived}")
+
+
 def write_model_card(folder: Path, manifest: dict) -> Path:
     training = manifest["training"]
     text = TEMPLATE.read_text().format(
@@ -45,6 +55,7 @@ def write_model_card(folder: Path, manifest: dict) -> Path:
         threads=training["threads"],
         history=", ".join(f"{h['dev_macro_f1']:.3f}" for h in manifest["history"]),
         packages=json.dumps(manifest["packages"]),
+        extractor=_extractor(manifest),
     )
     path = folder / CARD
     path.write_text(text)

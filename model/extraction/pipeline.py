@@ -17,7 +17,7 @@ from pathlib import Path
 
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.quotes import quote_candidates
-from model.extraction.relevance import keep, load_weights, statement_features
+from model.extraction.relevance import WEIGHTS_FILE, keep, load_weights, statement_features
 from model.extraction.reported import ADDRESSED_VERBS, according_to, addressee, readout_span, reported_spans, subtree_span
 from model.extraction.resolution import mentions, party_in, publisher_party
 from model.extraction.speakers import PRONOUNS, ArticleContext, Speaker, learn_people, resolve_speaker
@@ -130,12 +130,14 @@ def _candidates(text: str, doc, body_start: int) -> list[Candidate]:
 
 
 def extract_statements(text: str, *, year: int | None = None, speaker_party: str | None = None,
-                       relevance_filter: bool = True, source: str | None = None) -> list[Statement]:
+                       relevance_filter: bool = True, source: str | None = None,
+                       relevance: Path | None = None) -> list[Statement]:
     """Every attributed statement in an article (or, with ``speaker_party``, a speech), in text order.
 
     ``year`` is a default: a year in the article's own dateline wins. ``source`` is where the article
     was published (a URL): on a government's own site ("the leaders agreed ...") the readout speaks
-    for that government (``data/publishers.csv``). ``relevance_filter=False``
+    for that government (``data/publishers.csv``). ``relevance`` is the filter's weights file: a model
+    version's (``ModelVersion.relevance_file``), else the package default. ``relevance_filter=False``
     keeps every attributed candidate (used to fit the filter); each statement's
     ``extra["features"]`` then holds the filter's inputs.
     """
@@ -158,7 +160,7 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
         ctx.host = Speaker(publisher, publisher)
 
     statements = []
-    weights = load_weights() if relevance_filter else None
+    weights = load_weights(relevance or WEIGHTS_FILE) if relevance_filter else None
     for c in _candidates(text, doc, body_start):
         start, end = strip_span(text, c.start, c.end)
         if end - start < 8 or start < body_start:
@@ -192,12 +194,17 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     return statements
 
 
-def extractor_version() -> str:
-    """What produced the statements: a digest of the extractor's code and its fitted relevance filter."""
+def extractor_version(relevance: Path | None = None) -> str:
+    """What produced the statements: a digest of the extractor's code and the relevance filter it applied
+    (``relevance``, as passed to ``extract_statements``); the same weights give the same digest wherever they lie."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha1()
     files = sorted((root / "extraction").rglob("*.py")) + sorted((root / "extraction").rglob("*.csv"))
-    for path in [*files, root / "extraction" / "relevance.json", root / "parties.py", root / "sentences.py"]:
-        h.update(path.relative_to(root).as_posix().encode())
-        h.update(path.read_bytes())
+    named = [(p.relative_to(root).as_posix(), p) for p in files]
+    named += [("extraction/relevance.json", relevance or WEIGHTS_FILE)]
+    named += [(p.relative_to(root).as_posix(), p) for p in (root / "parties.py", root / "sentences.py")]
+    for name, path in named:
+        if path.is_file():
+            h.update(name.encode())
+            h.update(path.read_bytes())
     return f"extract-{h.hexdigest()[:10]}"

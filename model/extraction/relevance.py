@@ -5,7 +5,9 @@ officials and traders talking about prices, budgets and rates: attributed, yet n
 another party. A logistic regression over a few cheap features (the statement's words, who
 speaks, whether and where another party is named) separates the two. Its weights are fitted
 by ``stance extractor fit`` on the training split's documents only, with the threshold chosen
-on the dev split, and shipped as ``relevance.json`` beside this file.
+on the dev split, and shipped as ``relevance.json`` beside this file. Each model version carries its
+own copy (``model.registry.RELEVANCE``), so what a version extracts changes only with a new version;
+this package file is the default for a new version and for extraction without one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-WEIGHTS_FILE = Path(__file__).with_name("relevance.json")
+from model.registry import RELEVANCE
+
+WEIGHTS_FILE = Path(__file__).with_name(RELEVANCE)
 _WORD = re.compile(r"[a-z][a-z'-]+|\d[\d.,]*")
 
 
@@ -32,9 +36,12 @@ def statement_features(text: str, speaker: str, speaker_party: str, target_named
     return feats
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8)
 def load_weights(path: Path = WEIGHTS_FILE) -> dict | None:
-    """The fitted filter, or None when none has been fitted (then every candidate is kept)."""
+    """The fitted filter at ``path``, or None when none has been fitted (then every candidate is kept).
+
+    Cached by path: a version's file never changes (it is checksummed); ``stance extractor fit`` clears the
+    cache when it rewrites the package default."""
     if not path.is_file():
         return None
     return json.loads(path.read_text())
