@@ -94,10 +94,11 @@ class Extractor:
         """The statements, or 429/413 at once; cancelling the await (a timeout) drops work not yet started."""
         return await asyncio.wrap_future(self._submit(text, year, speaker_party, relevance))
 
-    def extract_waiting(self, text: str, year: int | None, speaker_party: str | None) -> list[Statement]:
+    def extract_waiting(self, text: str, year: int | None, speaker_party: str | None,
+                        relevance: Path | None = None) -> list[Statement]:
         """The same for a caller on a worker thread (the workbench's uploads): admitted alike, then waited for
         at most the timeout, after which work not yet started is dropped and the caller gets 503."""
-        future = self._submit(text, year, speaker_party, None)
+        future = self._submit(text, year, speaker_party, relevance)
         try:
             return future.result(timeout=self.admission.timeout_s)
         except FutureTimeout:

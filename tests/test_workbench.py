@@ -367,3 +367,30 @@ def test_annotated_batch_scores_and_evaluates_as_it_is(tiny_model_dir, tmp_path)
     metrics = json.loads(run_stance("eval", "model", "--data", str(batch), "--models", str(tiny_model_dir),
                                     "--bootstrap", "10").stdout)
     assert metrics["n"] == 20
+
+
+@pytest.mark.slow
+def test_articles_are_extracted_with_the_suggesting_versions_filter(tmp_path, seed_article, models_copy):
+    """The relevance filter travels with the model version: a workspace extracts with the one it suggests with,
+    and records that extractor, not the package default."""
+    from model.extraction import extractor_version
+    from model.registry import Registry
+    from training.extractor_release import publish_relevance
+
+    registry = Registry(models_copy)
+    strict = json.loads(registry.get().relevance_file.read_text())
+    strict["threshold"] = 1.01  # no candidate scores above 1: this filter drops them all
+    weights = tmp_path / "strict.json"
+    weights.write_text(json.dumps(strict))
+    version = publish_relevance(registry, weights, "tiny-strict")
+    env = {"STANCE_WORKSPACES": str(tmp_path / "ws")}
+    run_stance("summit", "new", "Strict", "--party", "EU,China", env=env)
+    for name, expected in (("tiny-1", registry.get("tiny-1")), ("tiny-strict", version)):
+        article_file = tmp_path / f"{name}.txt"
+        article_file.write_bytes(seed_article.read_bytes())
+        out = run_stance("summit", "add", "strict", str(article_file), "--model", name,
+                         "--models", str(models_copy), env=env, check=False).stdout
+        ws = Workspaces(tmp_path / "ws").get("strict")
+        article = next(a for a in ws.articles() if a.doc_id == name)
+        assert article.extractor == extractor_version(expected.relevance_file), out
+        assert bool(ws.statements(article.doc_id)) == (name == "tiny-1")

@@ -118,20 +118,23 @@ def install_workbench(app: FastAPI, holder, extractor: Extractor, max_article_ch
         except KeyError as e:
             raise ServiceError(404, "not_found", str(e).strip("'\"")) from None
 
-    def extract(text: str, year: int | None) -> list:
+    def extract(text: str, year: int | None, relevance: Path | None) -> list:
         """An uploaded article through the service's extraction queue: refused at once when the queue is full
         (429 for the request, with Retry-After), never a thread of its own. An article that is invalid (422)
         or could not finish in time even alone (413) is refused by itself and the upload goes on."""
         try:
-            return extractor.extract_waiting(text, year, None)
+            return extractor.extract_waiting(text, year, None, relevance)
         except ServiceError as e:
             if e.status_code in (413, 422):
                 raise ValueError(e.detail) from None
             raise
 
-    def scorer() -> tuple[Callable | None, str | None]:
+    def scorer() -> tuple[Callable | None, str | None, Path | None]:
+        """The serving model's scorer, version name and relevance filter (all None without a model)."""
         predictor = holder.predictor
-        return (predictor.predict_proba, predictor.version_name) if predictor else (None, None)
+        if predictor is None:
+            return None, None, None
+        return predictor.predict_proba, predictor.version_name, predictor.version.relevance_file
 
     def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
         context.setdefault("analyst", request.cookies.get(ANALYST_COOKIE, ""))
@@ -288,8 +291,8 @@ def install_workbench(app: FastAPI, holder, extractor: Extractor, max_article_ch
             incoming.append(Incoming(doc_id, title, body.date, "pasted text", body.text.replace("\r\n", "\n")))
         if not incoming and not problems:
             raise ServiceError(422, "validation", "nothing to add: paste an article, choose files or name a folder")
-        score, version = scorer()
-        added, refused = add_articles(ws, incoming, score, version, max_article_chars, extract)
+        score, version, relevance = scorer()
+        added, refused = add_articles(ws, incoming, score, version, max_article_chars, extract, relevance)
         return {"added": [{"doc_id": a.doc_id, "title": a.title, "url": f"/summits/{slug}/articles/{a.doc_id}",
                            "statements": len(ws.statements(a.doc_id))} for a in added],
                 "problems": problems + refused, "model_version": version}
