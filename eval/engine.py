@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from eval.batch import COMMIT_ROWS, BatchRun, Checkpoint, RunPaths
+from eval.batch import COMMIT_ROWS, INFERENCE_BATCH, BatchRun, Checkpoint, RunPaths
 from eval.inputs import JsonlSource
 from model.predictor import Predictor
 from model.registry import ModelVersion
@@ -58,8 +58,10 @@ def _timed_run(statements: list[dict], n: int, run: Callable[[Path, RunPaths], C
 
 def batch_scoring_rate(version: ModelVersion, backend: str, statements: list[dict], n: int,
                        batch_size: int = COMMIT_ROWS, threads: int | None = None) -> dict:
-    """Lines/s of ``stance score``'s run (read, parse, score, write, checkpoint) over an ``n``-line JSONL."""
+    """Lines/s of ``stance score``'s run (read, parse, score, write, checkpoint) over an ``n``-line JSONL, after
+    the same one-batch warm-up as ``engine_limit`` (a run's first model calls are slower)."""
     predictor = Predictor(version, backend, threads)
+    predictor.predict(statements[:INFERENCE_BATCH], batch_size=INFERENCE_BATCH)
 
     def run(src: Path, paths: RunPaths) -> Checkpoint:
         ckpt = Checkpoint(str(src), str(paths.rejects), predictor.version_name, backend)

@@ -42,6 +42,12 @@ class Admission:
             self.pending += n
             self.gauge.set(self.pending)
 
+    def full(self) -> bool:
+        """Whether not even one more unit would be admitted now (read without the lock: a hint for shedding a
+        request before its body is parsed; ``admit`` still decides for every request that gets past it)."""
+        rate = self.rate
+        return self.pending + 1 > self.limit or bool(rate and (self.pending + 1) / rate > self.timeout_s)
+
     def release(self, n: int) -> None:
         with self._lock:
             self.pending -= n

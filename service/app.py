@@ -26,7 +26,7 @@ from service.extraction import Extractor
 from service.limits import Limits
 from service.logs import FORMAT, RequestIdFilter
 from service.metrics import ServiceMetrics
-from service.middleware import BodyLimit, RequestId, RequestMetrics
+from service.middleware import BodyLimit, RequestId, RequestMetrics, ShedWhenFull
 from service.model_holder import ModelHolder
 from service.schemas import (ANALYZE_EXAMPLES, SCORE_EXAMPLES, AnalyzeRequest, AnalyzeResponse, Health, ModelInfo,
                              Ready, ScoreRequest, ScoreResponse, error_responses)
@@ -72,6 +72,8 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
         metrics.process_exited()
 
     app = FastAPI(title="summit-stance", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.add_middleware(ShedWhenFull, queues={"/v1/score": batcher.admission, "/v1/analyze": extractor.admission},
+                       metrics=metrics)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, timeout_s=limits.body_timeout_s)
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestId)

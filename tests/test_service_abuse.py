@@ -68,6 +68,11 @@ def test_score_flood_at_4x_capacity(tiny_model_dir):
             assert_survived(result, before, threads(server.pid))
             full = [client.post("/v1/score", json=body) for _ in range(3)]
             assert all(r.headers["x-request-id"] for r in full)
+            # Every refusal, including those shed before their body was read, is counted under its route.
+            refused = result["statuses"]["429"] + sum(r.status_code == 429 for r in full)
+            text = client.get("/metrics").text
+            assert metric(text, "stance_requests_total", route="/v1/score", status="429") == refused
+            assert metric(text, "stance_errors_total", kind="overloaded") == refused
 
 
 @pytest.fixture(scope="module")

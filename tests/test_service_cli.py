@@ -66,6 +66,7 @@ def test_bench_measures_both_servers_and_writes_json(tiny_model_dir, tmp_path):
     assert result["aims"]["throughput_x_at_32_ge_4"] is None  # concurrency 32 was not measured
     # The raw engine limit and stance score's share of it, measured in the same run.
     assert result["engine_limit"]["statements"] == 48 and result["engine_limit"]["statements_per_s"] > 0
+    assert result["engine_limit_after"]["statements"] == 48 and result["engine_limit_mean"]["statements_per_s"] > 0
     assert result["score"]["scored"] == 48 and 0 < result["score"]["share_of_engine"]
     assert all(0 < lvl["share_of_engine"] for lvl in result["ours"]["levels"])
     for route in ("/v1/score", "/v1/analyze"):  # the soak: only the answers a service under overload may give
