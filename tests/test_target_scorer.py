@@ -27,7 +27,7 @@ def speech_examples():
 def test_fitted_on_train_documents_beats_the_most_named_party_on_dev(speech_examples):
     train = [ex for ex in speech_examples if ex.split == "train"]
     dev = [ex for ex in speech_examples if ex.split == "dev" and ex.rules]
-    weights = {**fit(train, 0.3), "multi_threshold": None}
+    weights = fit(train, 0.3)
     most_named = sum(next((p for p, f in ex.candidates.items() if "rank:0" in f), None) in ex.gold for ex in dev)
     learned = scores(dev, weights)["accuracy"]
     assert len(dev) > 100

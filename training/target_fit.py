@@ -3,7 +3,7 @@
 Each gold statement (a span with its gold speaker party; several records on one span are its several
 targets, codebook 2) gets the candidates the extractor would rank for it, with the cue and addressee
 of the extractor's own statement over that span where there is one. Weights are fitted on the train
-split's documents; the regularisation and whether to emit several targets are chosen on dev. The
+split's documents; the regularisation is chosen on dev. The
 report gives target accuracy (the first target is a gold one) and record precision/recall per corpus
 for the rules and the scorer on dev, and leave-one-corpus-out: fitted on the train documents of every
 other corpus, judged on the held-out corpus's dev and test documents.
@@ -22,7 +22,7 @@ from model.extraction import extract_statements
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.speakers import article_context
 from model.extraction.speech import speech_adversary, speech_targets
-from model.extraction.target_scorer import WEIGHTS_FILE, TargetQuery, candidate_features, choose, load_weights, ranked
+from model.extraction.target_scorer import WEIGHTS_FILE, TargetQuery, candidate_features, load_weights, pick
 from model.extraction.targets import rule_targets
 from model.matching import match_spans
 from training.annotate import extraction_args
@@ -30,7 +30,6 @@ from training.annotations import CorpusCache, load_annotations
 from training.dataset import document_split, read_manifest
 
 C_GRID = (0.03, 0.1, 0.3, 1.0)
-THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.3, 0.95, 0.05))
 
 
 @dataclass(frozen=True)
@@ -118,19 +117,19 @@ def fit(examples: list[Example], c: float) -> dict:
     return {"bias": round(float(clf.intercept_[0]), 5), "C": c, "weights": weights}
 
 
-def predict(ex: Example, weights: dict | None, threshold: float | None = None) -> list[str]:
+def predict(ex: Example, weights: dict | None) -> list[str]:
     """The scorer's targets for one example (the rules' when ``weights`` is None), as the extractor picks them."""
     if weights is None or not ex.rules:
         return list(ex.rules)
-    return choose(ranked(ex.candidates, weights), len(ex.rules), threshold)
+    return pick(ex.candidates, weights, len(ex.rules))
 
 
-def scores(examples: list[Example], weights: dict | None, threshold: float | None = None) -> dict:
+def scores(examples: list[Example], weights: dict | None) -> dict:
     """Target accuracy (first target is gold) and record precision/recall/F1 over gold statements; also the
     accuracy over those the rules give a target at all (where there is none, the extractor emits nothing)."""
     right = tp = n_pred = n_gold = unreachable = ruled = 0
     for ex in examples:
-        pred = predict(ex, weights, threshold)
+        pred = predict(ex, weights)
         right += bool(pred) and pred[0] in ex.gold
         ruled += bool(ex.rules)
         tp += len(set(pred) & ex.gold)
@@ -150,16 +149,14 @@ def compare(examples: list[Example], weights: dict) -> dict:
     for ex in examples:
         groups[ex.corpus].append(ex)
     groups["all"] = examples
-    return {name: {"rules": scores(exs, None), "learned": scores(exs, weights, weights.get("multi_threshold"))}
+    return {name: {"rules": scores(exs, None), "learned": scores(exs, weights)}
             for name, exs in sorted(groups.items())}
 
 
 def choose_settings(train: list[Example], dev: list[Example]) -> dict:
-    """Weights with the C of best dev accuracy, and a several-targets threshold only where it lifts dev record F1."""
-    best = max((fit(train, c) for c in C_GRID), key=lambda w: scores(dev, w)["accuracy"])
-    top1 = scores(dev, best)["record_f1"]
-    f1, threshold = max(((scores(dev, best, t)["record_f1"], t) for t in THRESHOLDS), key=lambda ft: ft[0])
-    return {**best, "multi_threshold": threshold if f1 > top1 else None}
+    """The weights whose C gives the best target accuracy on dev (ties: the stronger regularisation)."""
+    fits = [fit(train, c) for c in C_GRID]
+    return max(fits, key=lambda w: (scores(dev, w)["accuracy"], -w["C"]))
 
 
 def leave_one_corpus_out(examples: list[Example], settings: dict) -> dict:
@@ -170,8 +167,7 @@ def leave_one_corpus_out(examples: list[Example], settings: dict) -> dict:
         held = [ex for ex in examples if ex.corpus == corpus and ex.split != "train"]
         if not train:
             continue
-        weights = {**fit(train, settings["C"]), "multi_threshold": settings["multi_threshold"]}
-        out[corpus] = compare(held, weights)[corpus]
+        out[corpus] = compare(held, fit(train, settings["C"]))[corpus]
     return out
 
 
@@ -183,7 +179,7 @@ def fit_targets(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, li
     dev = [ex for ex in examples if ex.split == "dev"]
     weights = choose_settings(train, dev)
     report = {"dev": compare(dev, weights), "loco": leave_one_corpus_out(examples, weights),
-              "settings": {"C": weights["C"], "multi_threshold": weights["multi_threshold"]},
+              "settings": {"C": weights["C"]},
               "examples": {s: sum(ex.split == s for ex in examples) for s in ("train", "dev", "test")}}
     fitted = {**weights, "report": {"dev_all": report["dev"]["all"], "examples": report["examples"]}}
     out.write_text(json.dumps(fitted, indent=0, sort_keys=True) + "\n")
