@@ -13,7 +13,7 @@ from cli.common import ModelsOpt, fail
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
-extractor_app = typer.Typer(help="The extractor's learned relevance filter.", no_args_is_help=True)
+extractor_app = typer.Typer(help="The extractor's learned relevance filter and target scorer.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -49,6 +49,31 @@ def fit(
         report = fit_relevance(out=out or WEIGHTS_FILE, limit=limit)
         if publish:
             report["published"] = publish_relevance(registry, out or WEIGHTS_FILE, publish, base).name
+    echo_json(report)
+
+
+@extractor_app.command("fit-targets")
+def fit_targets(
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="Weights file (default: model/extraction/targets.json)."),
+    data: Optional[list[Path]] = typer.Option(None, "--data", help="Gold annotation JSONL file(s) "
+                                                                  "(default: data/annotations/*.jsonl)."),
+    limit: Optional[int] = typer.Option(None, help="Use only the first N annotated documents (quick runs)."),
+    cache: Optional[Path] = typer.Option(None, help="Keep the extractor's pass over the documents here and reuse it "
+                                                      "(delete it when the candidate finders change)."),
+    metrics: Optional[Path] = typer.Option(None, help="Also write the report (dev and leave-one-corpus-out) here."),
+) -> None:
+    """Fit the target scorer on train-split gold targets; report target accuracy, rules against scorer,
+    per corpus on dev and leave-one-corpus-out."""
+    from cli.common import echo_json, user_errors
+    from eval.report import write_json
+    from model.extraction.target_scorer import WEIGHTS_FILE
+    from training.annotations import AnnotationError
+    from training.target_fit import fit_targets as fit_scorer
+
+    with user_errors(AnnotationError, FileNotFoundError):
+        report = fit_scorer(out=out or WEIGHTS_FILE, limit=limit, cache=cache, annotations=data or None)
+    if metrics:
+        write_json(report, metrics)
     echo_json(report)
 
 

@@ -19,11 +19,13 @@ from model.extraction.layout import article_layout, dateline_party
 from model.extraction.quotes import quote_candidates
 from model.extraction.relevance import WEIGHTS_FILE, keep, load_weights, statement_features
 from model.extraction.reported import ADDRESSED_VERBS, according_to, addressee, readout_span, reported_spans, subtree_span
-from model.extraction.resolution import mentions, party_in, publisher_party
-from model.extraction.speakers import PRONOUNS, ArticleContext, Speaker, learn_people, resolve_speaker
+from model.extraction.resolution import party_in, publisher_party
+from model.extraction.speakers import PRONOUNS, Speaker, article_context, learn_people, resolve_speaker
 from model.extraction.spans import overlaps, strip_span
 from model.extraction.speech import speech_statements
-from model.extraction.targets import addressed_parties, choose_target, where_named
+from model.extraction.target_scorer import WEIGHTS_FILE as TARGET_WEIGHTS
+from model.extraction.target_scorer import TargetQuery, learned_targets
+from model.extraction.targets import rule_targets, where_named
 from model.extraction.transcripts import transcript_turns
 from model.schema import Statement
 from model.sentences import statement_context
@@ -139,7 +141,7 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     for that government (``data/publishers.csv``). ``relevance`` is the filter's weights file: a model
     version's (``ModelVersion.relevance_file``), else the package default. ``relevance_filter=False``
     keeps every attributed candidate (used to fit the filter); each statement's
-    ``extra["features"]`` then holds the filter's inputs.
+    ``extra`` then holds the filter's inputs (``features``) and the party spoken to (``addressee``).
     """
     text = validate_article(text)
     if speaker_party:
@@ -150,10 +152,7 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     # Parse with headline and dateline blanked (same length, so offsets hold): the tagger
     # otherwise reads "MOSCOW, April 8 - Soviet Deputy ... said" as one broken sentence.
     doc = parse(" " * body_start + text[body_start:])
-    ctx = ArticleContext(text, year, dateline_party=dateline_party(layout, year))
-    for m in mentions(text, year):
-        ctx.party_counts[m.party] += 1
-        ctx.first_seen.setdefault(m.party, m.start)
+    ctx = article_context(text, year, dateline_party(layout, year))
     learn_people(doc, ctx)
     publisher = publisher_party(source)
     if publisher:
@@ -172,11 +171,8 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
             if party_in(speaker.name, year) and not re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", speaker.name):
                 ctx.last_institution = speaker
             ctx.last_speaker = speaker
-        targets = addressed_parties(c.addressee, speaker.party, year)
-        if len(targets) < 2:
-            target = choose_target(text[start:end], speaker.party, ctx, c.addressee,
-                                   relation_first=c.cue in ("transcript", "readout"))
-            targets = [target] if target else []
+        rules = rule_targets(text[start:end], speaker.party, ctx, c.addressee, c.cue)
+        targets = learned_targets(TargetQuery(text, start, end, speaker.party, ctx, tuple(rules), c.addressee, c.cue))
         if not targets:
             continue
         sentence = _enclosing_sentence(doc, start, end)
@@ -189,19 +185,20 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
         statements += [Statement(
             text=text[start:end], start=start, end=end, kind=c.kind, speaker=speaker.name,
             speaker_party=speaker.party, target_party=target, cue=c.cue, sentence=sentence,
-            context=context, extra={} if relevance_filter else {"features": features},
+            context=context, extra={} if relevance_filter else {"features": features, "addressee": c.addressee},
         ) for target in targets]
     return statements
 
 
 def extractor_version(relevance: Path | None = None) -> str:
-    """What produced the statements: a digest of the extractor's code and the relevance filter it applied
-    (``relevance``, as passed to ``extract_statements``); the same weights give the same digest wherever they lie."""
+    """What produced the statements: a digest of the extractor's code, the relevance filter it applied
+    (``relevance``, as passed to ``extract_statements``; the same weights give the same digest wherever they lie)
+    and its fitted target scorer (when there is one: without it the rules choose, as the code says)."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha1()
     files = sorted((root / "extraction").rglob("*.py")) + sorted((root / "extraction").rglob("*.csv"))
     named = [(p.relative_to(root).as_posix(), p) for p in files]
-    named += [("extraction/relevance.json", relevance or WEIGHTS_FILE)]
+    named += [("extraction/relevance.json", relevance or WEIGHTS_FILE), ("extraction/targets.json", TARGET_WEIGHTS)]
     named += [(p.relative_to(root).as_posix(), p) for p in (root / "parties.py", root / "sentences.py")]
     for name, path in named:
         if path.is_file():

@@ -12,8 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from model.extraction.resolution import (GOVERNMENT_WORDS, THIRD_PARTY_WORDS, institution_party, party_in,
-                                         phrase_party)
+from model.extraction.resolution import (GOVERNMENT_WORDS, THIRD_PARTY_WORDS, institution_party, mentions,
+                                         party_in, phrase_party)
 
 PRONOUNS = {"he", "she", "they", "it", "we", "i"}
 COLLECTIVE = re.compile(r"^(?:the |both |all )?(?:two |both |three )?(?:leaders|presidents|sides|parties|heads of state|"
@@ -156,3 +156,12 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
         return None
     name = re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.I) if len(phrase.split()) > 1 else phrase
     return Speaker(name[:1].upper() + name[1:], party)
+
+
+def article_context(text: str, year: int | None, dateline_party: str | None = None) -> ArticleContext:
+    """The context with every party the text names counted (``party_counts``, ``first_seen``)."""
+    ctx = ArticleContext(text, year, dateline_party=dateline_party)
+    for m in mentions(text, year):
+        ctx.party_counts[m.party] += 1
+        ctx.first_seen.setdefault(m.party, m.start)
+    return ctx

@@ -6,10 +6,11 @@ Every sentence that names another party is a first-person statement of the speak
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 from model.extraction.resolution import UN_PARTIES, mentions
 from model.extraction.spans import strip_span
+from model.extraction.speakers import ArticleContext, article_context
+from model.extraction.target_scorer import TargetQuery, learned_targets
 from model.schema import Statement
 from model.sentences import sentence_spans, statement_context
 
@@ -30,24 +31,29 @@ def listed_targets(sentence: str, others: list) -> list[str]:
     return parties
 
 
+def speech_targets(sentence: str, speaker_party: str, adversary: str | None, year: int | None) -> list[str]:
+    """The rules' targets of one sentence of a speech: the parties it lists first, else the adversary it names."""
+    others = [m for m in mentions(sentence, year) if m.party not in (speaker_party, *UN_PARTIES)]
+    if others:
+        return listed_targets(sentence, others)
+    return [adversary] if adversary and ADVERSARY.search(sentence) else []
+
+
 def speech_statements(text: str, speaker_party: str, year: int | None) -> list[Statement]:
     """One statement per sentence naming a party other than the speaker's (and the UN, the venue).
 
     A list of parties ("we thank Poland, Latvia and the Netherlands") is one record per party; a
     sentence naming only "the enemy" or "the occupiers" is toward the party the speech names most.
+    The learned target scorer, when fitted, chooses among the candidates instead (``target_scorer``).
     """
-    named = Counter(m.party for m in mentions(text, year) if m.party not in (speaker_party, *UN_PARTIES))
-    adversary = named.most_common(1)[0][0] if named else None
+    ctx = article_context(text, year)
+    adversary = speech_adversary(ctx, speaker_party)
     statements = []
     for s, e in sentence_spans(text):
         s, e = strip_span(text, s, e)
-        sentence = text[s:e]
-        others = [m for m in mentions(sentence, year) if m.party not in (speaker_party, *UN_PARTIES)]
-        if others:
-            targets = listed_targets(sentence, others)
-        elif adversary and ADVERSARY.search(sentence):
-            targets = [adversary]
-        else:
+        rules = speech_targets(text[s:e], speaker_party, adversary, year)
+        targets = learned_targets(TargetQuery(text, s, e, speaker_party, ctx, tuple(rules), cue="speech"))
+        if not targets:
             continue
         end = e + 1 if e < len(text) and text[e] in ".!?" else e
         statements += [Statement(
@@ -55,3 +61,9 @@ def speech_statements(text: str, speaker_party: str, year: int | None) -> list[S
             target_party=target, cue="speech", sentence=text[s:end], context=statement_context(text, s, end),
         ) for target in targets]
     return statements
+
+
+def speech_adversary(ctx: ArticleContext, speaker_party: str) -> str | None:
+    """The party a speech names most besides the speaker's own and the UN: who "the enemy" is."""
+    named = {p: n for p, n in ctx.party_counts.items() if p not in (speaker_party, *UN_PARTIES)}
+    return min(named, key=lambda p: (-named[p], ctx.first_seen[p]), default=None)

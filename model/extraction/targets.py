@@ -55,6 +55,19 @@ def _main_other(speaker_party: str, ctx: ArticleContext) -> str | None:
     return None
 
 
+RELATION_CUES = ("transcript", "readout")
+"""Cues whose statements are toward the other side of the article's main relation first."""
+
+
+def rule_targets(content: str, speaker_party: str, ctx: ArticleContext, addressee: str = "", cue: str = "") -> list[str]:
+    """The hand-ordered rules' targets: every party a demand is addressed to, else ``choose_target``'s one."""
+    targets = addressed_parties(addressee, speaker_party, ctx.year)
+    if len(targets) < 2:
+        target = choose_target(content, speaker_party, ctx, addressee, relation_first=cue in RELATION_CUES)
+        targets = [target] if target else []
+    return targets
+
+
 def addressed_parties(addressee: str, speaker_party: str, year: int | None) -> list[str]:
     """Every party a demand is addressed to ("urged Washington and Tehran to ..."): one record each."""
     parties = []
