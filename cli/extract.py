@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import typer
 
@@ -21,13 +21,35 @@ def register(app: typer.Typer) -> None:
     app.add_typer(extractor_app, name="extractor")
 
 
+PublishOpt = typer.Option(None, "--publish", help="Also publish version NAME: the --base version with the new "
+                                                   "weights in place of its own (no retraining; not promoted).")
+BaseOpt = typer.Option(None, "--base", help="With --publish: the version to copy (default: current).")
+
+
+def fit_and_publish(part: str, out: Path, run_fit: Callable[[], dict], publish: str | None, base: str | None,
+                    models: Path | None) -> dict:
+    """Run ``run_fit`` (it writes ``out``), then with ``publish`` a version that carries ``out`` as its ``part``."""
+    from cli.common import user_errors
+    from model.registry import Registry
+    from training.annotations import AnnotationError
+    from training.extractor_release import publish_extractor
+
+    with user_errors(AnnotationError, FileNotFoundError):
+        registry = Registry(models)
+        if publish:
+            registry.get(base)  # a missing or broken base is refused before minutes of fitting
+        report = run_fit()
+        if publish:
+            report["published"] = publish_extractor(registry, publish, base, **{part: out}).name
+    return report
+
+
 @extractor_app.command("fit")
 def fit(
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Weights file (default: model/extraction/relevance.json)."),
     limit: Optional[int] = typer.Option(None, help="Use only the first N annotated articles (quick runs)."),
-    publish: Optional[str] = typer.Option(None, "--publish", help="Also publish version NAME: the --base version "
-                                                                 "with this filter (no retraining; not promoted)."),
-    base: Optional[str] = typer.Option(None, "--base", help="With --publish: the version to copy (default: current)."),
+    publish: Optional[str] = PublishOpt,
+    base: Optional[str] = BaseOpt,
     models: Optional[Path] = ModelsOpt,
 ) -> None:
     """Fit the relevance filter on train-split articles, pick its threshold on dev, report test P/R/F1.
@@ -35,21 +57,12 @@ def fit(
     The weights file is the default for new versions; a served model extracts with the filter of its own
     version, so the new filter reaches `/v1/analyze` and `stance score` through --publish and `stance promote`.
     """
-    from cli.common import echo_json, user_errors
+    from cli.common import echo_json
     from model.extraction.relevance import WEIGHTS_FILE
-    from model.registry import Registry
-    from training.annotations import AnnotationError
-    from training.extractor_release import publish_relevance
     from training.relevance_fit import fit_relevance
 
-    with user_errors(AnnotationError, FileNotFoundError):
-        registry = Registry(models)
-        if publish:
-            registry.get(base)  # a missing or broken base is refused before minutes of fitting
-        report = fit_relevance(out=out or WEIGHTS_FILE, limit=limit)
-        if publish:
-            report["published"] = publish_relevance(registry, out or WEIGHTS_FILE, publish, base).name
-    echo_json(report)
+    out = out or WEIGHTS_FILE
+    echo_json(fit_and_publish("relevance", out, lambda: fit_relevance(out=out, limit=limit), publish, base, models))
 
 
 @extractor_app.command("fit-targets")
@@ -61,17 +74,24 @@ def fit_targets(
     cache: Optional[Path] = typer.Option(None, help="Keep the extractor's pass over the documents here and reuse it "
                                                       "(delete it when the candidate finders change)."),
     metrics: Optional[Path] = typer.Option(None, help="Also write the report (dev and leave-one-corpus-out) here."),
+    publish: Optional[str] = PublishOpt,
+    base: Optional[str] = BaseOpt,
+    models: Optional[Path] = ModelsOpt,
 ) -> None:
     """Fit the target scorer on train-split gold targets; report target accuracy, rules against scorer,
-    per corpus on dev and leave-one-corpus-out."""
-    from cli.common import echo_json, user_errors
+    per corpus on dev and leave-one-corpus-out.
+
+    Like `stance extractor fit`: the weights file is the default for new versions, and a served model chooses
+    targets with its own version's, so new weights reach users through --publish and `stance promote`.
+    """
+    from cli.common import echo_json
     from eval.report import write_json
     from model.extraction.target_scorer import WEIGHTS_FILE
-    from training.annotations import AnnotationError
     from training.target_fit import fit_targets as fit_scorer
 
-    with user_errors(AnnotationError, FileNotFoundError):
-        report = fit_scorer(out=out or WEIGHTS_FILE, limit=limit, cache=cache, annotations=data or None)
+    out = out or WEIGHTS_FILE
+    report = fit_and_publish("targets", out, lambda: fit_scorer(out=out, limit=limit, cache=cache,
+                                                                annotations=data or None), publish, base, models)
     if metrics:
         write_json(report, metrics)
     echo_json(report)

@@ -101,7 +101,7 @@ def models(models: Optional[Path] = ModelsOpt, as_json: bool = typer.Option(Fals
     for r in rows:
         mark = "*" if r["current"] else " "
         typer.echo(f"{mark} {r['version']}  macro-F1={r.get('macro_f1')}  {r.get('created', '')}  {r['status']}"
-                   + (f"  extraction: {r['extractor']}, {r['relevance']}" if "extractor" in r else ""))
+                   + (f"  extraction: {r['extractor']}, {r['relevance']}, {r['targets']}" if "extractor" in r else ""))
 
 
 def promote(version: str = typer.Argument(..., help="Version to make current."),

@@ -76,8 +76,8 @@ def score(
         ckpt = plan_run(input, paths, model, backend, resume, overwrite, engine)
         fresh = ckpt is None
         version = Registry(models).get(ckpt.model_version if ckpt else model)
-        # Articles are extracted with the version's own relevance filter, so a version is one extractor too.
-        source = open_source(input, year, speaker_party, version.relevance_file)
+        # Articles are extracted with the version's own fitted files, so a version is one extractor too.
+        source = open_source(input, year, speaker_party, version.extractor_weights)
         extractor = source.extractor()
         if ckpt is not None:
             check_extractor(ckpt, extractor, out)

@@ -100,7 +100,7 @@ def add(slug: str = typer.Argument(...),
         typer.echo(f"no model ({e}): statements are stored without suggestions", err=True)
     added, refused = add_articles(ws, incoming, predictor.predict_proba if predictor else None,
                                   predictor.version_name if predictor else None,
-                                  relevance=predictor.version.relevance_file if predictor else None)
+                                  weights=predictor.version.extractor_weights if predictor else None)
     for a in added:
         typer.echo(f"added {a.doc_id}: {len(ws.statements(a.doc_id))} statements")
     for p in problems + refused:

@@ -61,7 +61,7 @@ class Checkpoint:
     finished: bool = False
     engine: str = "local"
     extractor: str | None = None
-    """The extractor (code and relevance filter) that made the statements of an articles input; None for statements."""
+    """The extractor (code and fitted files) that made the statements of an articles input; None for statements."""
 
     @classmethod
     def load(cls, path: Path) -> "Checkpoint":

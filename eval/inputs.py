@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator, Protocol
 
 from model.errors import InputError
+from model.extraction.weights import ExtractorWeights
 from model.schema import surrogate_problem
 
 STRING_FIELDS = ("speaker", "speaker_party", "target_party", "context")
@@ -251,24 +252,24 @@ class ArticleSource:
 
     Files are taken in name order and the cursor names the file (not its position), so articles
     added to the folder during an interrupted run do not shift what was already scored. ``names``
-    limits it to some of the files: the share of the folder one Ray worker scores. ``relevance`` is
-    the scoring version's relevance filter (``ModelVersion.relevance_file``; None: the package default).
+    limits it to some of the files: the share of the folder one Ray worker scores. ``weights`` are
+    the scoring version's fitted extractor files (``ModelVersion.extractor_weights``; None: the package's).
     """
 
     unit = "article"
 
     def __init__(self, folder: Path, year: int | None = None, speaker_party: str | None = None,
-                 names: list[str] | None = None, relevance: Path | None = None):
+                 names: list[str] | None = None, weights: ExtractorWeights | None = None):
         self.folder = Path(folder)
         self.year = year
         self.speaker_party = speaker_party
         self.names = set(names) if names is not None else None
-        self.relevance = relevance
+        self.weights = weights
 
     def extractor(self) -> str:
         from model.extraction import extractor_version
 
-        return extractor_version(self.relevance)
+        return extractor_version(self.weights)
 
     def files(self) -> list[Path]:
         found = sorted(self.folder.glob("*.txt"), key=lambda p: p.name)
@@ -293,7 +294,7 @@ class ArticleSource:
                 continue
             try:
                 statements = extract_statements(raw.decode("utf-8"), year=self.year, speaker_party=self.speaker_party,
-                                                relevance=self.relevance)
+                                                weights=self.weights)
             except ValueError as e:  # empty, binary or oversized: the article is rejected, the run goes on
                 yield Row(where, finished, done + 1, reason=str(e))
                 continue
@@ -311,11 +312,11 @@ class ArticleSource:
 
 
 def open_source(path: Path, year: int | None = None, speaker_party: str | None = None,
-                relevance: Path | None = None) -> Source:
+                weights: ExtractorWeights | None = None) -> Source:
     """The reader for an input path: a folder of articles, a ``.csv`` file, or JSONL (anything else)."""
     path = Path(path)
     if path.is_dir():
-        return ArticleSource(path, year, speaker_party, relevance=relevance)
+        return ArticleSource(path, year, speaker_party, weights=weights)
     if not path.is_file():
         raise InputError(f"input not found: {path}")
     if path.suffix.lower() == ".csv":

@@ -64,7 +64,7 @@ def chunk_rows(source: Source, chunk: dict) -> list:
     if "files" in chunk:
         assert isinstance(source, ArticleSource)
         return list(ArticleSource(source.folder, source.year, source.speaker_party, chunk["files"],
-                                  source.relevance).rows())
+                                  source.weights).rows())
     return list(islice(source.rows(chunk["cursor"]), chunk["rows"]))
 
 
@@ -76,7 +76,7 @@ class ChunkScorer:
         from model.predictor import Predictor
 
         self.predictor = Predictor.from_path(version_path, backend, threads=1)
-        self.source = open_source(Path(input_path), year, speaker_party, self.predictor.version.relevance_file)
+        self.source = open_source(Path(input_path), year, speaker_party, self.predictor.version.extractor_weights)
 
     def __call__(self, batch: dict) -> dict:
         out: dict[str, list] = {"chunk": [], "output": [], "rejects": [], "scored": [], "rejected": [],

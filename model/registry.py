@@ -2,7 +2,8 @@
 
 Layout under the models folder (``$STANCE_MODELS`` or ``models/`` in the project)::
 
-    versions/<version>/      weights, tokenizer, onnx/, relevance.json, stance.json (manifest), MODEL_CARD.md
+    versions/<version>/      weights, tokenizer, onnx/, relevance.json and targets.json (the extractor's fitted
+                             files), stance.json (manifest), MODEL_CARD.md
     current                  symlink -> versions/<version>, swapped atomically
     history.jsonl            one line per promotion or rollback: who, when, why, from, to, metrics
 
@@ -32,13 +33,12 @@ from filelock import FileLock
 
 from model.encoding import ENCODING_VERSION
 from model.errors import StanceError
+from model.extraction.weights import FILE_NAMES, ExtractorWeights
 from model.schema import LABELS
 
 MODELS_ENV = "STANCE_MODELS"
 MANIFEST = "stance.json"
 CARD = "MODEL_CARD.md"
-RELEVANCE = "relevance.json"
-"""The extractor's relevance filter a version carries (``model.extraction.relevance``); checksummed like its weights."""
 MANIFEST_CHECKSUM = "manifest_sha256"
 LOCK = ".registry.lock"
 MAX_TEMPERATURE = 100.0
@@ -121,10 +121,15 @@ class ModelVersion:
         return self.manifest.get("metrics", {})
 
     @property
-    def relevance_file(self) -> Path | None:
-        """The relevance filter this version extracts with, or None for a version published before versions
-        carried one (extraction then falls back to the package's ``model/extraction/relevance.json``)."""
-        return self.path / RELEVANCE if RELEVANCE in self.manifest.get("files", {}) else None
+    def extractor_files(self) -> list[str]:
+        """The extractor's fitted files this version carries (checksummed like its weights); a version published
+        before versions carried one of them lacks it."""
+        return [name for name in FILE_NAMES.values() if name in self.manifest.get("files", {})]
+
+    @property
+    def extractor_weights(self) -> ExtractorWeights:
+        """The fitted files this version extracts with: its own, and for each it lacks the package default."""
+        return ExtractorWeights.in_folder(self.path, self.extractor_files)
 
 
 def verify_version(path: Path) -> ModelVersion:

@@ -112,9 +112,9 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
                                                  f"{limits.max_article_chars}")
 
         async def work() -> dict:
-            # With the serving version's relevance filter: what /v1/analyze extracts changes only with the version.
-            relevance = holder.require().version.relevance_file
-            statements = await extractor.extract(request.text, request.year, request.speaker_party, relevance)
+            # With the serving version's fitted files: what /v1/analyze extracts changes only with the version.
+            weights = holder.require().version.extractor_weights
+            statements = await extractor.extract(request.text, request.year, request.speaker_party, weights)
             if len(statements) > limits.max_pending:
                 raise ServiceError(413, "too_large", f"article yields {len(statements)} statements; at most "
                                                      f"{limits.max_pending} are scored at once: split it")

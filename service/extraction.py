@@ -16,8 +16,8 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from pathlib import Path
 
+from model.extraction.weights import ExtractorWeights
 from model.schema import Statement
 from service.admission import Admission
 from service.errors import ServiceError
@@ -31,13 +31,14 @@ RATE_MIN_CHARS = 2_000
 """Only articles this long update the measured rate (short ones are dominated by fixed costs)."""
 
 
-def extract(text: str, year: int | None, speaker_party: str | None, relevance: Path | None = None) -> list[Statement]:
-    """The article's attributed statements (CPU work: run it on the extraction thread); ``relevance`` is the
-    serving version's filter (``ModelVersion.relevance_file``)."""
+def extract(text: str, year: int | None, speaker_party: str | None,
+            weights: ExtractorWeights | None = None) -> list[Statement]:
+    """The article's attributed statements (CPU work: run it on the extraction thread); ``weights`` are the
+    serving version's fitted files (``ModelVersion.extractor_weights``)."""
     from model.extraction import extract_statements
 
     try:
-        return extract_statements(text, year=year, speaker_party=speaker_party, relevance=relevance)
+        return extract_statements(text, year=year, speaker_party=speaker_party, weights=weights)
     except ValueError as e:  # the extractor's own input checks, e.g. NUL bytes
         raise ServiceError(422, "validation", f"text: {e}") from None
 
@@ -67,22 +68,23 @@ class Extractor:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def _timed(self, text: str, year: int | None, speaker_party: str | None,
-               relevance: Path | None = None) -> list[Statement]:
+               weights: ExtractorWeights | None = None) -> list[Statement]:
         started = time.perf_counter()
-        statements = extract(text, year, speaker_party, relevance)
+        statements = extract(text, year, speaker_party, weights)
         elapsed = time.perf_counter() - started
         if len(text) >= RATE_MIN_CHARS:
             self.admission.observe(len(text), elapsed)
         self.metrics.extract_seconds.observe(elapsed)
         return statements
 
-    def _submit(self, text: str, year: int | None, speaker_party: str | None, relevance: Path | None) -> Future:
+    def _submit(self, text: str, year: int | None, speaker_party: str | None,
+                weights: ExtractorWeights | None) -> Future:
         """Admit the article (429/413 at once) and queue it on the extraction thread."""
         n = len(text)
         self.admission.admit(n)
         context = contextvars.copy_context()  # the request id follows into the extraction thread's log lines
         try:
-            future = self._pool.submit(context.run, self._timed, text, year, speaker_party, relevance)
+            future = self._pool.submit(context.run, self._timed, text, year, speaker_party, weights)
         except BaseException:
             self.admission.release(n)
             raise
@@ -90,15 +92,15 @@ class Extractor:
         return future
 
     async def extract(self, text: str, year: int | None, speaker_party: str | None,
-                      relevance: Path | None = None) -> list[Statement]:
+                      weights: ExtractorWeights | None = None) -> list[Statement]:
         """The statements, or 429/413 at once; cancelling the await (a timeout) drops work not yet started."""
-        return await asyncio.wrap_future(self._submit(text, year, speaker_party, relevance))
+        return await asyncio.wrap_future(self._submit(text, year, speaker_party, weights))
 
     def extract_waiting(self, text: str, year: int | None, speaker_party: str | None,
-                        relevance: Path | None = None) -> list[Statement]:
+                        weights: ExtractorWeights | None = None) -> list[Statement]:
         """The same for a caller on a worker thread (the workbench's uploads): admitted alike, then waited for
         at most the timeout, after which work not yet started is dropped and the caller gets 503."""
-        future = self._submit(text, year, speaker_party, relevance)
+        future = self._submit(text, year, speaker_party, weights)
         try:
             return future.result(timeout=self.admission.timeout_s)
         except FutureTimeout:

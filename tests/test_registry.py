@@ -259,49 +259,88 @@ def test_only_the_projects_errors_become_one_line(tmp_path):
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "RegistryError" in proc.stderr
 
 
-def test_version_carries_its_relevance_filter_checksummed(models_copy):
-    from model.registry import RELEVANCE
+@pytest.mark.parametrize("name", ["relevance.json", "targets.json"])
+def test_version_carries_its_extractor_files_checksummed(models_copy, name):
+    from model.extraction.weights import FILE_NAMES
 
+    part = next(p for p, n in FILE_NAMES.items() if n == name)
     version = Registry(models_copy).get()
-    assert RELEVANCE in version.manifest["files"] and version.relevance_file == version.path / RELEVANCE
-    sha = version.manifest["extractor"]["relevance_sha256"]
-    assert sha == version.manifest["files"][RELEVANCE] and sha in (version.path / "MODEL_CARD.md").read_text()
-    weights = json.loads(version.relevance_file.read_text())
-    weights["threshold"] = 0.01
-    version.relevance_file.write_text(json.dumps(weights))
-    with pytest.raises(RegistryError, match=f"file {RELEVANCE} was altered"):
+    assert name in version.manifest["files"] and getattr(version.extractor_weights, part) == version.path / name
+    sha = version.manifest["extractor"][f"{part}_sha256"]
+    assert sha == version.manifest["files"][name] and sha in (version.path / "MODEL_CARD.md").read_text()
+    weights = json.loads((version.path / name).read_text())
+    weights["bias"] += 1.0
+    (version.path / name).write_text(json.dumps(weights))
+    with pytest.raises(RegistryError, match=f"file {name} was altered"):
         verify_version(version.path)
 
 
 def test_extraction_through_a_version_uses_its_filter(models_copy, tmp_path, seed_article):
     from model.extraction import extract_statements, extractor_version
-    from training.extractor_release import publish_relevance
+    from training.extractor_release import publish_extractor
 
     reg = Registry(models_copy)
-    strict = json.loads(reg.get().relevance_file.read_text())
+    strict = json.loads(reg.get().extractor_weights.relevance.read_text())
     strict["threshold"] = 1.01  # no candidate scores above 1: this filter drops them all
     weights = tmp_path / "strict.json"
     weights.write_text(json.dumps(strict))
-    version = publish_relevance(reg, weights, "tiny-strict")
+    version = publish_extractor(reg, "tiny-strict", relevance=weights)
     assert version.manifest["derived_from"] == "tiny-1" and reg.current_name() == "tiny-1"
-    assert "derived from version tiny-1" in (version.path / "MODEL_CARD.md").read_text()
+    card = (version.path / "MODEL_CARD.md").read_text()
+    assert "derived from version tiny-1 with only `relevance.json` changed" in card
+    assert (version.path / "targets.json").read_bytes() == reg.get().extractor_weights.targets.read_bytes()
     text = seed_article.read_text(encoding="utf-8")
-    assert extract_statements(text, year=2023, relevance=reg.get().relevance_file)
-    assert extract_statements(text, year=2023, relevance=version.relevance_file) == []
-    assert extractor_version(version.relevance_file) != extractor_version(reg.get().relevance_file)
+    assert extract_statements(text, year=2023, weights=reg.get().extractor_weights)
+    assert extract_statements(text, year=2023, weights=version.extractor_weights) == []
+    assert extractor_version(version.extractor_weights) != extractor_version(reg.get().extractor_weights)
     rows = {r["version"]: r for r in json.loads(run_stance("models", "--models", str(models_copy), "--json").stdout)}
-    assert rows["tiny-strict"]["extractor"] == extractor_version(version.relevance_file)
+    assert rows["tiny-strict"]["extractor"] == extractor_version(version.extractor_weights)
 
 
-def test_version_without_relevance_filter_still_loads_on_the_package_default(models_copy):
-    from model.registry import RELEVANCE
+SPEECH = "Our country believes in peace. The war in Ukraine, started by Russia, must end."
+
+
+def test_extraction_through_a_version_uses_its_target_scorer(models_copy, tmp_path):
+    """Codebook 2's actor (Russia) comes from the shipped scorer; a version whose scorer has every learned weight
+    negated chooses otherwise, and is another extractor."""
+    from model.extraction import extract_statements, extractor_version
+    from training.extractor_release import publish_extractor
+
+    reg = Registry(models_copy)
+    negated = json.loads(reg.get().extractor_weights.targets.read_text())
+    negated["weights"] = {f: -w for f, w in negated["weights"].items()}
+    weights = tmp_path / "negated.json"
+    weights.write_text(json.dumps(negated))
+    version = publish_extractor(reg, "tiny-negated", targets=weights)
+    assert (version.path / "relevance.json").read_bytes() == reg.get().extractor_weights.relevance.read_bytes()
+
+    def target(weights) -> list[str]:
+        found = extract_statements(SPEECH, year=2022, speaker_party="France", weights=weights)
+        return [st.target_party for st in found if st.text.startswith("The war")]
+
+    assert target(reg.get().extractor_weights) == ["Russia"]
+    assert target(version.extractor_weights) == ["Ukraine"]
+    assert extractor_version(version.extractor_weights) != extractor_version(reg.get().extractor_weights)
+    rows = {r["version"]: r for r in json.loads(run_stance("models", "--models", str(models_copy), "--json").stdout)}
+    assert rows["tiny-negated"]["targets"] == f"targets.json sha256 {version.manifest['files']['targets.json'][:12]}"
+
+
+@pytest.mark.parametrize("lacking", [("targets.json",), ("relevance.json", "targets.json")])
+def test_version_without_extractor_files_still_loads_on_the_package_defaults(models_copy, lacking):
+    """Versions published before they carried a fitted file load, and extract with the package's file for it."""
+    from model.extraction import ExtractorWeights
+    from model.extraction.weights import FILE_NAMES
 
     reg = Registry(models_copy)
     src = reg.get()
     staging = reg.staging_dir()
-    shutil.copytree(src.path, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST, RELEVANCE))
+    shutil.copytree(src.path, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(MANIFEST, *lacking))
     manifest = {k: v for k, v in src.manifest.items() if k not in ("files", "extractor")}
     old = reg.publish(staging, "tiny-old", manifest)
-    assert old.relevance_file is None
+    default = ExtractorWeights.package_default()
+    for part, name in FILE_NAMES.items():
+        ours = getattr(old.extractor_weights, part)
+        assert ours == (getattr(default, part) if name in lacking else old.path / name)
     rows = {r["version"]: r for r in json.loads(run_stance("models", "--models", str(models_copy), "--json").stdout)}
-    assert rows["tiny-old"]["status"] == "ok" and rows["tiny-old"]["relevance"].startswith("package default")
+    assert rows["tiny-old"]["status"] == "ok" and rows["tiny-old"]["targets"].startswith("package default")
+    assert rows["tiny-old"]["relevance"].startswith("package default") == ("relevance.json" in lacking)

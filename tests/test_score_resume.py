@@ -155,7 +155,7 @@ def test_kill_9_at_random_points_then_resume_is_exactly_once_in_order(tiny_model
 
 
 def test_resume_refuses_articles_extracted_by_another_extractor(tiny_model_dir, tmp_path, seed_article):
-    """The checkpoint of an articles run names its extractor (code and the version's relevance filter); a
+    """The checkpoint of an articles run names its extractor (code and the version's fitted files); a
     statement cursor means nothing under another one, so --resume refuses instead of leaving gaps or duplicates."""
     from model.extraction import extractor_version
     from model.registry import Registry
@@ -168,7 +168,7 @@ def test_resume_refuses_articles_extracted_by_another_extractor(tiny_model_dir, 
     run_stance(*args)
     checkpoint = tmp_path / "out.jsonl.checkpoint.json"
     ckpt = json.loads(checkpoint.read_text())
-    ours = extractor_version(Registry(tiny_model_dir).get().relevance_file)
+    ours = extractor_version(Registry(tiny_model_dir).get().extractor_weights)
     assert ckpt["extractor"] == ours
     scored = out.read_bytes()
 

@@ -11,6 +11,7 @@ from model.extraction import extract_statements
 from model.extraction.speakers import article_context
 from model.extraction.speech import speech_targets
 from model.extraction.target_scorer import TargetQuery, learned_targets, load_weights
+from model.registry import Registry
 from tests.conftest import run_stance
 from training.annotations import ANNOTATIONS_DIR, CorpusCache
 from training.target_fit import collect, fit, scores
@@ -47,12 +48,13 @@ def _war_query() -> TargetQuery:
 
 def test_extraction_chooses_targets_with_the_shipped_weights():
     assert load_weights() is not None
-    assert learned_targets(_war_query()) == ["Russia"]
+    assert learned_targets(_war_query(), load_weights()) == ["Russia"]
+    assert learned_targets(_war_query(), None) == ["Ukraine"]  # not fitted: the rules' choice
     found = extract_statements(SPEECH, year=2022, speaker_party="France")
     assert [st.target_party for st in found if st.text.startswith("The war")] == ["Russia"]
 
 
-def test_fit_targets_runs_end_to_end_and_reuses_its_cache(tmp_path):
+def test_fit_targets_runs_end_to_end_reuses_its_cache_and_publishes(tmp_path, models_copy):
     args = ["extractor", "fit-targets", "--data", str(SPEECH_GOLD[0]), "--limit", "12", "--cache", str(tmp_path / "c.json")]
     run_stance(*args, "--out", str(tmp_path / "a.json"), "--metrics", str(tmp_path / "m.json"))
     weights = json.loads((tmp_path / "a.json").read_text())
@@ -60,5 +62,10 @@ def test_fit_targets_runs_end_to_end_and_reuses_its_cache(tmp_path):
     assert weights["weights"] and weights["C"] in (0.03, 0.1, 0.3, 1.0)
     assert set(report["dev"]["all"]) == {"rules", "learned"} and report["examples"]["train"] > 0
     assert len(json.loads((tmp_path / "c.json").read_text())) == 12
-    run_stance(*args, "--out", str(tmp_path / "b.json"))
+    published = json.loads(run_stance(*args, "--out", str(tmp_path / "b.json"), "--publish", "tiny-targets",
+                                      "--models", str(models_copy)).stdout)["published"]
     assert (tmp_path / "b.json").read_text() == (tmp_path / "a.json").read_text()
+    version, base = Registry(models_copy).get(published), Registry(models_copy).get()
+    assert (version.path / "targets.json").read_text() == (tmp_path / "a.json").read_text()
+    assert (version.path / "relevance.json").read_bytes() == base.extractor_weights.relevance.read_bytes()
+    assert version.manifest["derived_from"] == base.name and version.manifest["derived_changes"] == ["targets.json"]

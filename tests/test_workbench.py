@@ -375,14 +375,14 @@ def test_articles_are_extracted_with_the_suggesting_versions_filter(tmp_path, se
     and records that extractor, not the package default."""
     from model.extraction import extractor_version
     from model.registry import Registry
-    from training.extractor_release import publish_relevance
+    from training.extractor_release import publish_extractor
 
     registry = Registry(models_copy)
-    strict = json.loads(registry.get().relevance_file.read_text())
+    strict = json.loads(registry.get().extractor_weights.relevance.read_text())
     strict["threshold"] = 1.01  # no candidate scores above 1: this filter drops them all
     weights = tmp_path / "strict.json"
     weights.write_text(json.dumps(strict))
-    version = publish_relevance(registry, weights, "tiny-strict")
+    version = publish_extractor(registry, "tiny-strict", relevance=weights)
     env = {"STANCE_WORKSPACES": str(tmp_path / "ws")}
     run_stance("summit", "new", "Strict", "--party", "EU,China", env=env)
     for name, expected in (("tiny-1", registry.get("tiny-1")), ("tiny-strict", version)):
@@ -392,5 +392,5 @@ def test_articles_are_extracted_with_the_suggesting_versions_filter(tmp_path, se
                          "--models", str(models_copy), env=env, check=False).stdout
         ws = Workspaces(tmp_path / "ws").get("strict")
         article = next(a for a in ws.articles() if a.doc_id == name)
-        assert article.extractor == extractor_version(expected.relevance_file), out
+        assert article.extractor == extractor_version(expected.extractor_weights), out
         assert bool(ws.statements(article.doc_id)) == (name == "tiny-1")

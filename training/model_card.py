@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from model.extraction.weights import FILE_NAMES
 from model.registry import CARD
 from model.schema import LABELS
 
@@ -28,11 +29,12 @@ def _labels(metrics: dict) -> list[str]:
 def _extractor(manifest: dict) -> str:
     found = manifest.get("extractor")
     if not found:
-        return "no relevance filter of its own: extraction uses the package default `model/extraction/relevance.json`"
-    derived = f"; derived from version {manifest['derived_from']} with only the filter changed" \
+        return "no fitted files of its own: extraction uses the package defaults in `model/extraction/`"
+    changed = ", ".join(f"`{name}`" for name in manifest.get("derived_changes", [])) or "the extractor's files"
+    derived = f"; derived from version {manifest['derived_from']} with only {changed} changed" \
         if manifest.get("derived_from") else ""
-    return (f"relevance filter `relevance.json` (sha256 {found['relevance_sha256']}), extractor "
-            f"{found['version_at_publish']} at publish{derived}")
+    files = ", ".join(f"{part} `{name}` (sha256 {found[f'{part}_sha256']})" for part, name in FILE_NAMES.items())
+    return f"{files}; extractor {found['version_at_publish']} at publish{derived}"
 
 
 def write_model_card(folder: Path, manifest: dict) -> Path:

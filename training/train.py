@@ -379,10 +379,11 @@ def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Regis
     }
     announce("scoring dev (fp32 and int8) and test through the served path", progress)
     manifest.update(served_metrics(staging, manifest, splits))
-    from training.extractor_release import stage_relevance
+    from model.extraction import ExtractorWeights
+    from training.extractor_release import stage_extractor
     from training.model_card import write_model_card
 
-    manifest.update(stage_relevance(staging))
+    manifest.update(stage_extractor(staging, ExtractorWeights.package_default()))
     write_model_card(staging, manifest)
     return registry.publish(staging, name, manifest)
 

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from model.extraction import extractor_version
+from model.extraction import ExtractorWeights, extractor_version
 from model.schema import LABELS
 from workbench.store import Article, Workspace, WorkspaceError
 
@@ -26,15 +26,15 @@ MAX_ARTICLE_CHARS = 200_000
 
 Scorer = Callable[[Sequence[dict]], np.ndarray]
 """Statements (text, parties, context) -> calibrated probabilities in ``LABELS`` order."""
-Extractor = Callable[[str, int | None, Path | None], list]
-"""Article text, year and the suggesting version's relevance filter (None: the package's) -> ``Statement``s;
+Extractor = Callable[[str, int | None, ExtractorWeights | None], list]
+"""Article text, year and the suggesting version's fitted extractor files (None: the package's) -> ``Statement``s;
 the service passes its serialised one."""
 
 
-def extract(text: str, year: int | None, relevance: Path | None = None) -> list:
+def extract(text: str, year: int | None, weights: ExtractorWeights | None = None) -> list:
     from model.extraction import extract_statements
 
-    return extract_statements(text, year=year, relevance=relevance)
+    return extract_statements(text, year=year, weights=weights)
 
 
 @dataclass
@@ -115,9 +115,9 @@ def year_of(date: str) -> int | None:
 
 
 def suggested(text: str, date: str, scorer: Scorer | None, extractor: Extractor = extract,
-              relevance: Path | None = None) -> list[dict]:
+              weights: ExtractorWeights | None = None) -> list[dict]:
     """The article's statements with the model's label and probabilities (none without a model)."""
-    statements = [s.to_dict() for s in extractor(text, year_of(date), relevance)]
+    statements = [s.to_dict() for s in extractor(text, year_of(date), weights)]
     if statements and scorer is not None:
         probs = scorer([{k: s[k] for k in ("text", "speaker_party", "target_party", "context")} for s in statements])
         for s, p in zip(statements, probs):
@@ -128,9 +128,9 @@ def suggested(text: str, date: str, scorer: Scorer | None, extractor: Extractor 
 
 def add_articles(workspace: Workspace, incoming: list[Incoming], scorer: Scorer | None, model_version: str | None,
                  max_chars: int = MAX_ARTICLE_CHARS, extractor: Extractor = extract,
-                 relevance: Path | None = None) -> tuple[list[Article], list[str]]:
+                 weights: ExtractorWeights | None = None) -> tuple[list[Article], list[str]]:
     """Extract, suggest and store each article; refused ones come back as messages, the rest go in.
-    ``relevance`` is the suggesting version's filter, so a workspace records the extractor that really ran."""
+    ``weights`` are the suggesting version's fitted files, so a workspace records the extractor that really ran."""
     added, problems = [], []
     default_date = workspace.meta().get("start", "")
     for item in incoming:
@@ -143,9 +143,9 @@ def add_articles(workspace: Workspace, incoming: list[Incoming], scorer: Scorer 
         else:
             date = item.date or default_date
             try:
-                statements = suggested(item.text, date, scorer, extractor, relevance)
+                statements = suggested(item.text, date, scorer, extractor, weights)
                 added.append(workspace.add_article(item.doc_id, item.title, date, item.source, item.text,
-                                                   extractor_version(relevance), model_version, statements))
+                                                   extractor_version(weights), model_version, statements))
             except (WorkspaceError, ValueError) as e:
                 problems.append(str(e) if str(e).startswith(item.source) else f"{item.source}: {e}")
     return added, problems

@@ -21,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from model.extraction import ExtractorWeights
 from model.registry import MODELS_ENV, Registry, RegistryError, verify_version
 from model.schema import LABELS
 from service.extraction import Extractor
@@ -118,23 +119,23 @@ def install_workbench(app: FastAPI, holder, extractor: Extractor, max_article_ch
         except KeyError as e:
             raise ServiceError(404, "not_found", str(e).strip("'\"")) from None
 
-    def extract(text: str, year: int | None, relevance: Path | None) -> list:
+    def extract(text: str, year: int | None, weights: ExtractorWeights | None) -> list:
         """An uploaded article through the service's extraction queue: refused at once when the queue is full
         (429 for the request, with Retry-After), never a thread of its own. An article that is invalid (422)
         or could not finish in time even alone (413) is refused by itself and the upload goes on."""
         try:
-            return extractor.extract_waiting(text, year, None, relevance)
+            return extractor.extract_waiting(text, year, None, weights)
         except ServiceError as e:
             if e.status_code in (413, 422):
                 raise ValueError(e.detail) from None
             raise
 
-    def scorer() -> tuple[Callable | None, str | None, Path | None]:
-        """The serving model's scorer, version name and relevance filter (all None without a model)."""
+    def scorer() -> tuple[Callable | None, str | None, ExtractorWeights | None]:
+        """The serving model's scorer, version name and fitted extractor files (all None without a model)."""
         predictor = holder.predictor
         if predictor is None:
             return None, None, None
-        return predictor.predict_proba, predictor.version_name, predictor.version.relevance_file
+        return predictor.predict_proba, predictor.version_name, predictor.version.extractor_weights
 
     def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
         context.setdefault("analyst", request.cookies.get(ANALYST_COOKIE, ""))
@@ -291,8 +292,8 @@ def install_workbench(app: FastAPI, holder, extractor: Extractor, max_article_ch
             incoming.append(Incoming(doc_id, title, body.date, "pasted text", body.text.replace("\r\n", "\n")))
         if not incoming and not problems:
             raise ServiceError(422, "validation", "nothing to add: paste an article, choose files or name a folder")
-        score, version, relevance = scorer()
-        added, refused = add_articles(ws, incoming, score, version, max_article_chars, extract, relevance)
+        score, version, weights = scorer()
+        added, refused = add_articles(ws, incoming, score, version, max_article_chars, extract, weights)
         return {"added": [{"doc_id": a.doc_id, "title": a.title, "url": f"/summits/{slug}/articles/{a.doc_id}",
                            "statements": len(ws.statements(a.doc_id))} for a in added],
                 "problems": problems + refused, "model_version": version}

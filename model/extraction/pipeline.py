@@ -3,7 +3,8 @@
 The article's layout (headline, dateline) is read first; then candidates come from direct
 quotations (``quotes``), reported speech and "according to" (``reported``); each is attributed
 to a speaker and party (``speakers``, ``resolution``), given a target (``targets``) and kept
-when the learned relevance filter finds it about a party relation (``relevance``).
+when the learned relevance filter finds it about a party relation (``relevance``); the fitted files of
+both learned parts come as one ``ExtractorWeights`` (``weights``).
 ``speaker_party=`` switches to speech mode (``speech``).
 """
 
@@ -15,18 +16,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from model.extraction import target_scorer
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.quotes import quote_candidates
-from model.extraction.relevance import WEIGHTS_FILE, keep, load_weights, statement_features
+from model.extraction.relevance import keep, load_weights, statement_features
 from model.extraction.reported import ADDRESSED_VERBS, according_to, addressee, readout_span, reported_spans, subtree_span
 from model.extraction.resolution import party_in, publisher_party
 from model.extraction.speakers import PRONOUNS, Speaker, article_context, learn_people, resolve_speaker
 from model.extraction.spans import overlaps, strip_span
 from model.extraction.speech import speech_statements
-from model.extraction.target_scorer import WEIGHTS_FILE as TARGET_WEIGHTS
 from model.extraction.target_scorer import TargetQuery, learned_targets
 from model.extraction.targets import rule_targets, where_named
 from model.extraction.transcripts import transcript_turns
+from model.extraction.weights import ExtractorWeights
 from model.schema import Statement
 from model.sentences import statement_context
 
@@ -133,19 +135,21 @@ def _candidates(text: str, doc, body_start: int) -> list[Candidate]:
 
 def extract_statements(text: str, *, year: int | None = None, speaker_party: str | None = None,
                        relevance_filter: bool = True, source: str | None = None,
-                       relevance: Path | None = None) -> list[Statement]:
+                       weights: ExtractorWeights | None = None) -> list[Statement]:
     """Every attributed statement in an article (or, with ``speaker_party``, a speech), in text order.
 
     ``year`` is a default: a year in the article's own dateline wins. ``source`` is where the article
     was published (a URL): on a government's own site ("the leaders agreed ...") the readout speaks
-    for that government (``data/publishers.csv``). ``relevance`` is the filter's weights file: a model
-    version's (``ModelVersion.relevance_file``), else the package default. ``relevance_filter=False``
-    keeps every attributed candidate (used to fit the filter); each statement's
+    for that government (``data/publishers.csv``). ``weights`` are the relevance filter's and target
+    scorer's files: a model version's (``ModelVersion.extractor_weights``), else the package's.
+    ``relevance_filter=False`` keeps every attributed candidate (used to fit the filter); each statement's
     ``extra`` then holds the filter's inputs (``features``) and the party spoken to (``addressee``).
     """
     text = validate_article(text)
+    weights = weights or ExtractorWeights.package_default()
+    scorer = target_scorer.load_weights(weights.targets)
     if speaker_party:
-        return speech_statements(text, speaker_party, year)
+        return speech_statements(text, speaker_party, year, scorer)
     layout = article_layout(text)
     year = layout.year or year
     body_start = layout.body_start
@@ -159,7 +163,7 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
         ctx.host = Speaker(publisher, publisher)
 
     statements = []
-    weights = load_weights(relevance or WEIGHTS_FILE) if relevance_filter else None
+    relevance = load_weights(weights.relevance) if relevance_filter else None
     for c in _candidates(text, doc, body_start):
         start, end = strip_span(text, c.start, c.end)
         if end - start < 8 or start < body_start:
@@ -172,14 +176,15 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
                 ctx.last_institution = speaker
             ctx.last_speaker = speaker
         rules = rule_targets(text[start:end], speaker.party, ctx, c.addressee, c.cue)
-        targets = learned_targets(TargetQuery(text, start, end, speaker.party, ctx, tuple(rules), c.addressee, c.cue))
+        targets = learned_targets(TargetQuery(text, start, end, speaker.party, ctx, tuple(rules), c.addressee, c.cue),
+                                  scorer)
         if not targets:
             continue
         sentence = _enclosing_sentence(doc, start, end)
         features = statement_features(text[start:end], speaker.name, speaker.party,
                                       where_named(text, start, end, sentence, speaker.party, year), c.cue, c.kind,
                                       bool(speaker.party) and speaker.party == ctx.dateline_party)
-        if relevance_filter and not keep(features, weights):
+        if relevance_filter and not keep(features, relevance):
             continue
         context = statement_context(text, start, end)
         statements += [Statement(
@@ -190,15 +195,16 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     return statements
 
 
-def extractor_version(relevance: Path | None = None) -> str:
-    """What produced the statements: a digest of the extractor's code, the relevance filter it applied
-    (``relevance``, as passed to ``extract_statements``; the same weights give the same digest wherever they lie)
-    and its fitted target scorer (when there is one: without it the rules choose, as the code says)."""
+def extractor_version(weights: ExtractorWeights | None = None) -> str:
+    """What produced the statements: a digest of the extractor's code and its fitted files (``weights``, as passed
+    to ``extract_statements``), each under its canonical name, so the same files give the same digest wherever
+    they lie; a part not fitted adds nothing (the code says what runs instead)."""
     root = Path(__file__).resolve().parents[1]
     h = hashlib.sha1()
     files = sorted((root / "extraction").rglob("*.py")) + sorted((root / "extraction").rglob("*.csv"))
     named = [(p.relative_to(root).as_posix(), p) for p in files]
-    named += [("extraction/relevance.json", relevance or WEIGHTS_FILE), ("extraction/targets.json", TARGET_WEIGHTS)]
+    fitted = (weights or ExtractorWeights.package_default()).files()
+    named += [(f"extraction/{name}", path) for name, path in fitted.items()]
     named += [(p.relative_to(root).as_posix(), p) for p in (root / "parties.py", root / "sentences.py")]
     for name, path in named:
         if path.is_file():

@@ -6,7 +6,7 @@ another party. A logistic regression over a few cheap features (the statement's 
 speaks, whether and where another party is named) separates the two. Its weights are fitted
 by ``stance extractor fit`` on the training split's documents only, with the threshold chosen
 on the dev split, and shipped as ``relevance.json`` beside this file. Each model version carries its
-own copy (``model.registry.RELEVANCE``), so what a version extracts changes only with a new version;
+own copy (``model.extraction.weights``), so what a version extracts changes only with a new version;
 this package file is the default for a new version and for extraction without one.
 """
 
@@ -18,9 +18,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from model.registry import RELEVANCE
+from model.extraction.weights import ExtractorWeights
 
-WEIGHTS_FILE = Path(__file__).with_name(RELEVANCE)
+WEIGHTS_FILE = ExtractorWeights.package_default().relevance
 _WORD = re.compile(r"[a-z][a-z'-]+|\d[\d.,]*")
 
 

@@ -39,12 +39,13 @@ def speech_targets(sentence: str, speaker_party: str, adversary: str | None, yea
     return [adversary] if adversary and ADVERSARY.search(sentence) else []
 
 
-def speech_statements(text: str, speaker_party: str, year: int | None) -> list[Statement]:
+def speech_statements(text: str, speaker_party: str, year: int | None, scorer: dict | None) -> list[Statement]:
     """One statement per sentence naming a party other than the speaker's (and the UN, the venue).
 
     A list of parties ("we thank Poland, Latvia and the Netherlands") is one record per party; a
     sentence naming only "the enemy" or "the occupiers" is toward the party the speech names most.
-    The learned target scorer, when fitted, chooses among the candidates instead (``target_scorer``).
+    The learned target scorer's fitted ``scorer`` (None: not fitted) chooses among the candidates instead
+    (``target_scorer``).
     """
     ctx = article_context(text, year)
     adversary = speech_adversary(ctx, speaker_party)
@@ -52,7 +53,7 @@ def speech_statements(text: str, speaker_party: str, year: int | None) -> list[S
     for s, e in sentence_spans(text):
         s, e = strip_span(text, s, e)
         rules = speech_targets(text[s:e], speaker_party, adversary, year)
-        targets = learned_targets(TargetQuery(text, s, e, speaker_party, ctx, tuple(rules), cue="speech"))
+        targets = learned_targets(TargetQuery(text, s, e, speaker_party, ctx, tuple(rules), cue="speech"), scorer)
         if not targets:
             continue
         end = e + 1 if e < len(text) and text[e] in ".!?" else e

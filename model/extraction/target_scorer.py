@@ -7,8 +7,9 @@ the sentence before, the headline and the party it is addressed to, plus the two
 names most (the other side of its main relation); a logistic regression over cheap features of each
 (where and how often it is named, the words around its mentions, whether the rules chose it) ranks
 them. Its weights are fitted by ``stance extractor fit-targets`` on the training split's gold targets
-and shipped as ``targets.json`` beside this module; without that file the rules' choice stands. The
-rules still decide whether a statement has a target and how many; the scorer decides which.
+and shipped as ``targets.json`` beside this module; each model version carries its own copy
+(``model.extraction.weights``). Without a fitted file the rules' choice stands. The rules still decide
+whether a statement has a target and how many; the scorer decides which.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from pathlib import Path
 from model.extraction.layout import article_layout
 from model.extraction.resolution import UN_PARTIES, mentions
 from model.extraction.speakers import ArticleContext
+from model.extraction.weights import ExtractorWeights
 from model.parties import PartyMention
 from model.sentences import sentence_spans
 
-WEIGHTS_FILE = Path(__file__).with_name("targets.json")
+WEIGHTS_FILE = ExtractorWeights.package_default().targets
 _WORD = re.compile(r"[a-z][a-z'-]*")
 _PLACE_WORDS = {"in", "on", "around", "over", "across"}
 _DISTANCES = (0, 50, 200, 600, 2000)
@@ -138,9 +140,12 @@ def candidate_features(q: TargetQuery) -> dict[str, list[str]]:
     return out
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=8)
 def load_weights(path: Path = WEIGHTS_FILE) -> dict | None:
-    """The fitted scorer, or None when none has been fitted (then the rules' choice stands)."""
+    """The fitted scorer at ``path``, or None when none has been fitted (then the rules' choice stands).
+
+    Cached by path: a version's file never changes (it is checksummed); ``stance extractor fit-targets``
+    clears the cache when it rewrites the package default."""
     if not path.is_file():
         return None
     return json.loads(path.read_text())
@@ -163,9 +168,9 @@ def pick(candidates: dict[str, list[str]], weights: dict, count: int) -> list[st
     return [p for p in candidates if p in best]
 
 
-def learned_targets(q: TargetQuery, weights: dict | None = None) -> list[str]:
-    """The targets of one statement: the rules' when no scorer is fitted or they find none, else the scorer's."""
-    weights = weights if weights is not None else load_weights()
+def learned_targets(q: TargetQuery, weights: dict | None) -> list[str]:
+    """The targets of one statement: the rules' when no scorer is fitted (``weights`` None) or they find none,
+    else the scorer's."""
     if weights is None or not q.rules:
         return list(q.rules)
     return pick(candidate_features(q), weights, len(q.rules))
