@@ -35,6 +35,7 @@ from model.encoding import ENCODING_VERSION
 from model.errors import StanceError
 from model.extraction.weights import FILE_NAMES, ExtractorWeights
 from model.schema import LABELS
+from model.timestamps import now
 
 MODELS_ENV = "STANCE_MODELS"
 MANIFEST = "stance.json"
@@ -276,7 +277,7 @@ class Registry:
         entry = {
             "action": action, "from": previous, "to": name, "reason": reason,
             "who": who or os.environ.get("STANCE_USER") or getpass.getuser(),
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "metrics": metrics,
+            "when": now(), "metrics": metrics,
         }
         fd = os.open(self.history_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         try:

@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 import re
 import threading
-import time
 from pathlib import Path
 
 from model.predictor import Backend, Predictor
 from model.registry import CARD, Registry
+from model.timestamps import now
 from service.errors import ServiceError
 from service.limits import Limits
 from service.metrics import ServiceMetrics
@@ -25,10 +25,6 @@ from service.metrics import ServiceMetrics
 log = logging.getLogger("stance.service")
 
 WARMUP = {"text": "China is ready to work with the EU.", "speaker_party": "China", "target_party": "European Union"}
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 _ABSOLUTE_DIRS = re.compile(r"(?<![^\s'\"(])/(?:[^\s:'\"/]+/)+")
@@ -80,13 +76,13 @@ class ModelHolder:
             predictor.predict([WARMUP])
         except Exception as e:  # a watcher that dies would silently stop all future reloads
             self._refused_marker = marker
-            self.refused = {"version": name, "reason": public_reason(str(e)), "at": _now()}
+            self.refused = {"version": name, "reason": public_reason(str(e)), "at": now()}
             self.metrics.reloads.labels("refused").inc()
             serving = self._target or "nothing"
             log.error("model version %s refused, still serving %s: %s", name, serving, e)
             return
         previous, self.predictor, self._target, self._marker = self._target, predictor, name, marker
-        self.loaded_at, self.refused, self._refused_marker = _now(), None, None
+        self.loaded_at, self.refused, self._refused_marker = now(), None, None
         self.metrics.reloads.labels("loaded").inc()
         self.metrics.serving(predictor.version_name, self.backend)
         log.info("serving model version %s (was %s, backend %s)", name, previous, self.backend)

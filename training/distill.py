@@ -14,6 +14,7 @@ from pathlib import Path
 
 from model.encoding import ENCODING_VERSION
 from model.schema import LABELS
+from model.timestamps import now
 from training.annotations import AnnotationError, CorpusCache, with_statement_text
 from training.artifacts import CHECKSUM, ArtifactError, complete_lines, seal, verify
 from training.pool import KIND as POOL_KIND, POOL, held_out_documents
@@ -73,7 +74,7 @@ def label_pool(teacher_dir: Path, pool_dir: Path, out: Path, threads: int = 2, r
     (out / LABELS_FILE).write_text("".join(line + "\n" for line in complete_lines(partial)[1:]), encoding="utf-8")
     partial.unlink()
     manifest = {"kind": KIND, "version": f"labels-{teacher.fingerprint[:8]}-{pool['pool_sha256'][:8]}",
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "labels": list(LABELS), "statements": len(records),
+                "created": now(), "labels": list(LABELS), "statements": len(records),
                 "teacher": {"fingerprint": teacher.fingerprint, "backbone": teacher.manifest["training"]["backbone"],
                             "dev_macro_f1": teacher.manifest["dev_macro_f1"],
                             "temperature": teacher.manifest["temperature"],

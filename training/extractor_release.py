@@ -12,12 +12,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import shutil
-import time
 from pathlib import Path
 
 from model.extraction import ExtractorWeights, extractor_version
 from model.extraction.weights import FILE_NAMES
 from model.registry import CARD, MANIFEST, MANIFEST_CHECKSUM, ModelVersion, Registry, RegistryError
+from model.timestamps import now
 
 FIT_COMMANDS = {"relevance": "stance extractor fit", "targets": "stance extractor fit-targets"}
 
@@ -48,7 +48,7 @@ def publish_extractor(registry: Registry, name: str, base: str | None = None, **
     weights = dataclasses.replace(source.extractor_weights, **changed)
     manifest.update(stage_extractor(staging, weights), version=name, derived_from=source.name,
                     derived_changes=sorted(FILE_NAMES[part] for part in changed),
-                    created=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+                    created=now())
     write_model_card(staging, manifest)
     return registry.publish(staging, name, manifest)
 

@@ -11,7 +11,6 @@ difference: on the frozen gold test split the lower bound of the 95% interval mu
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from model.metrics import paired_bootstrap
 from model.predictor import Predictor
 from model.registry import Registry
 from model.schema import LABELS
+from model.timestamps import now
 from training.annotations import CorpusCache, load_annotations, record_key
 from training.dataset import doc_key, fingerprint, hash_share, load_gold_splits, read_manifest, to_items
 from training.train import TrainConfig, announce, train_model
@@ -121,7 +121,7 @@ def retrain(batches: list[Path], registry: Registry, cfg: TrainConfig, dry_run: 
                       y_new, current.predict_proba(new_items).argmax(1), candidate.predict_proba(new_items).argmax(1))
     outcome = {"current": current.version_name, "candidate": candidate_version.name, "dry_run": dry_run,
                "new_statements": {"train": len(new_train), "held_out": len(new_heldout)},
-               "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **decision.to_dict()}
+               "when": now(), **decision.to_dict()}
     if decision.promote and not dry_run:
         registry.promote(candidate_version.name, reason=f"stance retrain: {decision.reason}")
     elif decision.promote:

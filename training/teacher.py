@@ -23,6 +23,7 @@ from model.encoding import ENCODING_VERSION
 from model.predictor import softmax
 from model.schema import LABELS
 from model.metrics import macro_f1
+from model.timestamps import now
 from training.artifacts import CHECKSUM, seal, verify
 from training.train import (
     TrainConfig, backbone_path, fine_tune, fit_temperature, package_versions, predict_logits, training_device,
@@ -126,7 +127,7 @@ def fit_teacher(splits: dict[str, list[dict]], cfg: TrainConfig, backbone: str, 
         tokenizer.save_pretrained(out)
     dev_y = np.array([LABELS.index(it["label"]) for it in splits["dev"]])
     manifest = {
-        "kind": KIND, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "training": asdict(cfg), "history": history,
+        "kind": KIND, "created": now(), "training": asdict(cfg), "history": history,
         "temperature": fit_temperature(dev_logits, dev_y), "encoding_version": ENCODING_VERSION,
         "labels": list(LABELS), "data_fingerprint": fingerprint, "packages": package_versions(),
         "dev_macro_f1": round(macro_f1(dev_y, dev_logits.argmax(-1), len(LABELS)), 4),

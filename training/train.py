@@ -27,6 +27,7 @@ from model.schema import CODEBOOK_VERSION, LABELS
 
 from model.metrics import classification_metrics, macro_f1
 from model.quiet import quiet_libraries, stdout_muted
+from model.timestamps import now
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -366,7 +367,7 @@ def train_model(splits: dict[str, list[dict]], cfg: TrainConfig, registry: Regis
         export_onnx(model, tokenizer, staging, cfg.max_length, splits["train"])
     manifest = {
         "version": name,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "created": now(),
         "training": asdict(cfg),
         "training_seconds": round(time.time() - started, 1),
         "history": history,

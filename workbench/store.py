@@ -13,7 +13,6 @@ import json
 import os
 import re
 import sqlite3
-import time
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Iterator
 
 from model.registry import project_folder
 from model.schema import LABELS
+from model.timestamps import now
 
 WORKSPACES_ENV = "STANCE_WORKSPACES"
 CORPUS_PREFIX = "workspace:"
@@ -60,10 +60,6 @@ ARTICLE_SELECT = "SELECT id, doc_id, title, date, source, text, extractor, model
 
 class WorkspaceError(ValueError):
     """A refused workspace action; the message says what to do instead."""
-
-
-def now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def workspaces_root(override: str | Path | None = None) -> Path:
