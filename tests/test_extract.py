@@ -91,9 +91,10 @@ def test_extract_cli_table_and_jsonl(seed_article):
 
 
 def test_relevance_filter_is_fitted_and_applied(tmp_path, seed_article):
-    from model.extraction.relevance import load_weights, relevance
+    from model.extraction.relevance import WEIGHTS_FILE
+    from model.extraction.weights import load_weights, probability
 
-    weights = load_weights()
+    weights = load_weights(WEIGHTS_FILE)
     assert weights and 0 < weights["threshold"] < 1 and weights["report"]["test"]["precision"] > 0
     text = seed_article.read_text(encoding="utf-8")
     unfiltered = extract_statements(text, year=2023, relevance_filter=False)
@@ -101,7 +102,7 @@ def test_relevance_filter_is_fitted_and_applied(tmp_path, seed_article):
     assert {(s.start, s.end) for s in kept} <= {(s.start, s.end) for s in unfiltered}
     for st in unfiltered:
         if (st.start, st.end) not in {(s.start, s.end) for s in kept}:
-            assert relevance(st.extra["features"], weights) < weights["threshold"]
+            assert probability(st.extra["features"], weights) < weights["threshold"]
     out = tmp_path / "relevance.json"
     report = json.loads(run_stance("extractor", "fit", "--limit", "25", "--out", str(out)).stdout)
     assert set(report) >= {"dev", "test", "candidates"} and json.loads(out.read_text())["weights"]

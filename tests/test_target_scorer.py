@@ -10,7 +10,8 @@ import pytest
 from model.extraction import extract_statements
 from model.extraction.speakers import article_context
 from model.extraction.speech import speech_targets
-from model.extraction.target_scorer import TargetQuery, learned_targets, load_weights
+from model.extraction.target_scorer import WEIGHTS_FILE, TargetQuery, learned_targets
+from model.extraction.weights import load_weights
 from model.registry import Registry
 from tests.conftest import run_stance
 from training.annotations import ANNOTATIONS_DIR, CorpusCache
@@ -47,8 +48,8 @@ def _war_query() -> TargetQuery:
 
 
 def test_extraction_chooses_targets_with_the_shipped_weights():
-    assert load_weights() is not None
-    assert learned_targets(_war_query(), load_weights()) == ["Russia"]
+    assert load_weights(WEIGHTS_FILE) is not None
+    assert learned_targets(_war_query(), load_weights(WEIGHTS_FILE)) == ["Russia"]
     assert learned_targets(_war_query(), None) == ["Ukraine"]  # not fitted: the rules' choice
     found = extract_statements(SPEECH, year=2022, speaker_party="France")
     assert [st.target_party for st in found if st.text.startswith("The war")] == ["Russia"]

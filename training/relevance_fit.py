@@ -10,14 +10,14 @@ frozen document split.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 
 from model.extraction import extract_statements
-from model.extraction.relevance import WEIGHTS_FILE, load_weights
+from model.extraction.relevance import WEIGHTS_FILE
+from model.extraction.weights import fitted_weights, save_weights
 from model.matching import match_spans
 from training.annotate import extraction_args
 from training.annotations import CorpusCache, annotated_documents, load_annotations
@@ -90,8 +90,8 @@ def fit_relevance(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, 
             if best is None or score[2] > best[0][2]:
                 best = (score, c, float(t), clf)
     (dev_p, dev_r, dev_f), c, threshold, clf = best
-    weights = {name: round(float(w), 5) for name, w in zip(vec.get_feature_names_out(), clf.coef_[0]) if abs(w) > 1e-4}
-    fitted = {"bias": round(float(clf.intercept_[0]), 5), "threshold": round(threshold, 4), "C": c, "weights": weights}
+    fitted = {**fitted_weights(vec.get_feature_names_out(), clf.coef_[0], clf.intercept_[0]),
+              "threshold": round(threshold, 4), "C": c}
     test_probs = clf.predict_proba(vec.transform(_rows(data["test"])))[:, 1]
     prf = ("precision", "recall", "f1")
     report = {"dev": dict(zip(prf, (dev_p, dev_r, dev_f))),
@@ -100,7 +100,5 @@ def fit_relevance(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, 
                                                              data["test_gold"]))),
               "candidates": {s: len(data[s]) for s in ("train", "dev", "test")}}
     fitted["report"] = {k: {m: round(v, 4) for m, v in d.items()} if k != "candidates" else d for k, d in report.items()}
-    out.write_text(json.dumps(fitted, indent=0, sort_keys=True) + "\n")
-    if out == WEIGHTS_FILE:
-        load_weights.cache_clear()
+    save_weights(fitted, out)
     return fitted["report"]

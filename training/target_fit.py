@@ -22,7 +22,8 @@ from model.extraction import extract_statements
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.speakers import article_context
 from model.extraction.speech import speech_adversary, speech_targets
-from model.extraction.target_scorer import WEIGHTS_FILE, TargetQuery, candidate_features, load_weights, pick
+from model.extraction.target_scorer import WEIGHTS_FILE, TargetQuery, candidate_features, targets_from
+from model.extraction.weights import fitted_weights, save_weights
 from model.extraction.targets import rule_targets
 from model.matching import match_spans
 from training.annotate import extraction_args
@@ -113,15 +114,12 @@ def fit(examples: list[Example], c: float) -> dict:
     vec = DictVectorizer()
     x = vec.fit_transform([r for r, _ in rows])
     clf = LogisticRegression(C=c, max_iter=3000).fit(x, np.array([y for _, y in rows]))
-    weights = {n: round(float(w), 5) for n, w in zip(vec.get_feature_names_out(), clf.coef_[0]) if abs(w) > 1e-4}
-    return {"bias": round(float(clf.intercept_[0]), 5), "C": c, "weights": weights}
+    return {**fitted_weights(vec.get_feature_names_out(), clf.coef_[0], clf.intercept_[0]), "C": c}
 
 
 def predict(ex: Example, weights: dict | None) -> list[str]:
     """The scorer's targets for one example (the rules' when ``weights`` is None), as the extractor picks them."""
-    if weights is None or not ex.rules:
-        return list(ex.rules)
-    return pick(ex.candidates, weights, len(ex.rules))
+    return targets_from(ex.rules, weights, lambda: ex.candidates)
 
 
 def scores(examples: list[Example], weights: dict | None) -> dict:
@@ -182,7 +180,5 @@ def fit_targets(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, li
               "settings": {"C": weights["C"]},
               "examples": {s: sum(ex.split == s for ex in examples) for s in ("train", "dev", "test")}}
     fitted = {**weights, "report": {"dev_all": report["dev"]["all"], "examples": report["examples"]}}
-    out.write_text(json.dumps(fitted, indent=0, sort_keys=True) + "\n")
-    if out == WEIGHTS_FILE:
-        load_weights.cache_clear()
+    save_weights(fitted, out)
     return report

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from model.extraction import target_scorer
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.quotes import quote_candidates
-from model.extraction.relevance import keep, load_weights, statement_features
+from model.extraction.relevance import keep, statement_features
 from model.extraction.reported import ADDRESSED_VERBS, according_to, addressee, readout_span, reported_spans, subtree_span
 from model.extraction.resolution import party_in, publisher_party
 from model.extraction.speakers import PRONOUNS, Speaker, article_context, learn_people, resolve_speaker
@@ -28,7 +27,7 @@ from model.extraction.speech import speech_statements
 from model.extraction.target_scorer import TargetQuery, learned_targets
 from model.extraction.targets import rule_targets, where_named
 from model.extraction.transcripts import transcript_turns
-from model.extraction.weights import ExtractorWeights
+from model.extraction.weights import ExtractorWeights, load_weights
 from model.schema import Statement
 from model.sentences import statement_context
 
@@ -147,7 +146,7 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     """
     text = validate_article(text)
     weights = weights or ExtractorWeights.package_default()
-    scorer = target_scorer.load_weights(weights.targets)
+    scorer = load_weights(weights.targets)
     if speaker_party:
         return speech_statements(text, speaker_party, year, scorer)
     layout = article_layout(text)

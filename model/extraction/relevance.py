@@ -12,13 +12,9 @@ this package file is the default for a new version and for extraction without on
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from functools import lru_cache
-from pathlib import Path
 
-from model.extraction.weights import ExtractorWeights
+from model.extraction.weights import ExtractorWeights, probability
 
 WEIGHTS_FILE = ExtractorWeights.package_default().relevance
 _WORD = re.compile(r"[a-z][a-z'-]+|\d[\d.,]*")
@@ -36,21 +32,6 @@ def statement_features(text: str, speaker: str, speaker_party: str, target_named
     return feats
 
 
-@lru_cache(maxsize=8)
-def load_weights(path: Path = WEIGHTS_FILE) -> dict | None:
-    """The fitted filter at ``path``, or None when none has been fitted (then every candidate is kept).
-
-    Cached by path: a version's file never changes (it is checksummed); ``stance extractor fit`` clears the
-    cache when it rewrites the package default."""
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text())
-
-
-def relevance(features: list[str], weights: dict) -> float:
-    z = weights["bias"] + sum(weights["weights"].get(f, 0.0) for f in features)
-    return 1.0 / (1.0 + math.exp(-z))
-
-
 def keep(features: list[str], weights: dict | None) -> bool:
-    return weights is None or relevance(features, weights) >= weights["threshold"]
+    """Whether a candidate passes the filter (``weights`` None: none is fitted, every candidate passes)."""
+    return weights is None or probability(features, weights) >= weights["threshold"]

@@ -14,17 +14,15 @@ whether a statement has a target and how many; the scorer decides which.
 
 from __future__ import annotations
 
-import json
-import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from model.extraction.layout import article_layout
 from model.extraction.resolution import UN_PARTIES, mentions
 from model.extraction.speakers import ArticleContext
-from model.extraction.weights import ExtractorWeights
+from model.extraction.weights import ExtractorWeights, probability
 from model.parties import PartyMention
 from model.sentences import sentence_spans
 
@@ -140,22 +138,6 @@ def candidate_features(q: TargetQuery) -> dict[str, list[str]]:
     return out
 
 
-@lru_cache(maxsize=8)
-def load_weights(path: Path = WEIGHTS_FILE) -> dict | None:
-    """The fitted scorer at ``path``, or None when none has been fitted (then the rules' choice stands).
-
-    Cached by path: a version's file never changes (it is checksummed); ``stance extractor fit-targets``
-    clears the cache when it rewrites the package default."""
-    if not path.is_file():
-        return None
-    return json.loads(path.read_text())
-
-
-def score(features: list[str], weights: dict) -> float:
-    z = weights["bias"] + sum(weights["weights"].get(f, 0.0) for f in features)
-    return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
-
-
 def pick(candidates: dict[str, list[str]], weights: dict, count: int) -> list[str]:
     """The ``count`` best-scoring candidates (as many targets as the rules found: a list, several addressees),
     in the order the text names them, as the rules list them.
@@ -164,13 +146,19 @@ def pick(candidates: dict[str, list[str]], weights: dict, count: int) -> list[st
     extraction precision and target accuracy end to end (``stance eval extraction --split dev``), so the
     rules still say how many targets a statement has; the scorer says which.
     """
-    best = sorted(candidates, key=lambda p: -score(candidates[p], weights))[:count]
+    best = sorted(candidates, key=lambda p: -probability(candidates[p], weights))[:count]
     return [p for p in candidates if p in best]
 
 
-def learned_targets(q: TargetQuery, weights: dict | None) -> list[str]:
+def targets_from(rules: tuple[str, ...], weights: dict | None,
+                 candidates: Callable[[], dict[str, list[str]]]) -> list[str]:
     """The targets of one statement: the rules' when no scorer is fitted (``weights`` None) or they find none,
-    else the scorer's."""
-    if weights is None or not q.rules:
-        return list(q.rules)
-    return pick(candidate_features(q), weights, len(q.rules))
+    else the scorer's pick among ``candidates()`` (computed only then)."""
+    if weights is None or not rules:
+        return list(rules)
+    return pick(candidates(), weights, len(rules))
+
+
+def learned_targets(q: TargetQuery, weights: dict | None) -> list[str]:
+    """The targets the extractor gives the statement of ``q``."""
+    return targets_from(q.rules, weights, lambda: candidate_features(q))
