@@ -96,6 +96,19 @@ def publish_copy(root: Path, source: str, name: str) -> Path:
     return registry.publish(staging, name, manifest).path
 
 
+
+def publish_strict_filter(root: Path, folder: Path):
+    """A version ``tiny-strict``: the current one with a relevance filter that drops every candidate, not promoted."""
+    from model.registry import Registry
+    from training.extractor_release import publish_extractor
+
+    registry = Registry(root)
+    strict = json.loads(registry.get().extractor_weights.relevance.read_text())
+    strict["threshold"] = 1.01  # no candidate scores above 1: this filter drops them all
+    weights = folder / "strict.json"
+    weights.write_text(json.dumps(strict))
+    return publish_extractor(registry, "tiny-strict", relevance=weights)
+
 def pytest_collection_modifyitems(items: list) -> None:
     """Refuse tests that share a node id: pytest-xdist, which runs the suite, would silently run only one."""
     seen: set[str] = set()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cli.common import user_errors
-from conftest import REPO, publish_copy, run_stance
+from conftest import REPO, publish_copy, publish_strict_filter, run_stance
 from model.registry import MANIFEST, Registry, RegistryError, manifest_checksum, verify_version
 
 
@@ -277,14 +277,9 @@ def test_version_carries_its_extractor_files_checksummed(models_copy, name):
 
 def test_extraction_through_a_version_uses_its_filter(models_copy, tmp_path, seed_article):
     from model.extraction import extract_statements, extractor_version
-    from training.extractor_release import publish_extractor
 
     reg = Registry(models_copy)
-    strict = json.loads(reg.get().extractor_weights.relevance.read_text())
-    strict["threshold"] = 1.01  # no candidate scores above 1: this filter drops them all
-    weights = tmp_path / "strict.json"
-    weights.write_text(json.dumps(strict))
-    version = publish_extractor(reg, "tiny-strict", relevance=weights)
+    version = publish_strict_filter(models_copy, tmp_path)
     assert version.manifest["derived_from"] == "tiny-1" and reg.current_name() == "tiny-1"
     card = (version.path / "MODEL_CARD.md").read_text()
     assert "derived from version tiny-1 with only `relevance.json` changed" in card

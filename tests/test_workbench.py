@@ -15,7 +15,7 @@ import httpx
 import numpy as np
 import pytest
 
-from conftest import REPO, run_stance
+from conftest import REPO, publish_strict_filter, run_stance
 from model.schema import LABELS
 from service.process import stance_server
 from training.annotations import CorpusCache, check_span, record_problems
@@ -375,14 +375,9 @@ def test_articles_are_extracted_with_the_suggesting_versions_filter(tmp_path, se
     and records that extractor, not the package default."""
     from model.extraction import extractor_version
     from model.registry import Registry
-    from training.extractor_release import publish_extractor
 
     registry = Registry(models_copy)
-    strict = json.loads(registry.get().extractor_weights.relevance.read_text())
-    strict["threshold"] = 1.01  # no candidate scores above 1: this filter drops them all
-    weights = tmp_path / "strict.json"
-    weights.write_text(json.dumps(strict))
-    version = publish_extractor(registry, "tiny-strict", relevance=weights)
+    version = publish_strict_filter(models_copy, tmp_path)
     env = {"STANCE_WORKSPACES": str(tmp_path / "ws")}
     run_stance("summit", "new", "Strict", "--party", "EU,China", env=env)
     for name, expected in (("tiny-1", registry.get("tiny-1")), ("tiny-strict", version)):
