@@ -265,13 +265,13 @@ def compare(
     echo_json(result)
 
 
-def _gold_matches(data: list[Path] | None, corpora: Path | None, min_overlap: float, split: str | None) -> list:
-    """Gold annotations (checked against their corpora) with the statements extracted from their documents."""
+def _gold_matches(data: list[Path] | None, cache, min_overlap: float, split: str | None) -> list:
+    """Gold annotations (checked against their corpora, the ``CorpusCache`` ``cache``) with the statements
+    extracted from their documents."""
     from eval.articles import match_documents
-    from training.annotations import CorpusCache, annotated_documents, load_annotations
+    from training.annotations import annotated_documents, load_annotations
     from training.dataset import document_split, read_manifest
 
-    cache = CorpusCache(corpora)
     records = load_annotations(data or None, cache)
     # With the repository's gold (no --data), documents annotated as holding no statement count too.
     documents = [] if data else annotated_documents()
@@ -304,11 +304,12 @@ def articles(
     from eval.articles import articles_metrics
     from eval.report import write_json
     from model.predictor import Predictor
-    from training.annotations import AnnotationError
+    from training.annotations import AnnotationError, CorpusCache
 
     with user_errors(AnnotationError, FileNotFoundError):
         predictor = Predictor.from_registry(model, backend, models)
-        result = articles_metrics(_gold_matches(data, corpora, min_overlap, split), predictor, min_overlap)
+        result = articles_metrics(_gold_matches(data, CorpusCache(corpora), min_overlap, split), predictor,
+                                  min_overlap)
         if out:
             write_json(result, out / "articles.json")
     echo_json(result)
@@ -334,12 +335,13 @@ def extraction(
     from training.annotations import AnnotationError, CorpusCache
 
     with user_errors(AnnotationError, FileNotFoundError):
-        matches = _gold_matches(data, corpora, min_overlap, split)
+        cache = CorpusCache(corpora)  # each corpus opened once, for the matching and the failure categories
+        matches = _gold_matches(data, cache, min_overlap, split)
         result = extraction_metrics(matches, min_overlap)
         if failures:
             from eval.extraction_failures import extraction_failures
 
-            result["failures"] = extraction_failures(matches, CorpusCache(corpora), min_overlap)
+            result["failures"] = extraction_failures(matches, cache, min_overlap)
         if out:
             write_json(result, out / "extraction.json")
     echo_json(result)
