@@ -4,11 +4,17 @@ Used by the overload tests (seconds, small limits) and ``stance bench --soak`` (
 limits). What it reports is what an operator asks of a service under abuse: only 200, 429 or
 503 answers, health answering quickly throughout, the first request after the flood served, and
 memory back where it started.
+
+The health probe runs in a process of its own, as a load balancer's or kubelet's would: probing from the
+clients' event loop timed the load generator's own queue of hundreds of connections as well as the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import time
 from collections import Counter
 
@@ -24,13 +30,14 @@ PENDING_GAUGES = ("stance_pending_statements", "stance_extraction_pending_charac
 
 async def _clients(base_url: str, route: str, body: dict, clients: int, deadline: float) -> Counter:
     statuses: Counter = Counter()
+    payload = json.dumps(body).encode()
 
     async def one() -> None:
         conn = await Connection.open(base_url)
         try:
             while time.monotonic() < deadline:
                 try:
-                    statuses[str(await conn.post(route, body))] += 1
+                    statuses[str(await conn.post(route, payload))] += 1
                 except (OSError, asyncio.IncompleteReadError) as e:
                     statuses[type(e).__name__] += 1
                     conn.close()
@@ -77,9 +84,20 @@ async def _drained(conn: Connection) -> float:
 
 
 async def _overload(base_url: str, route: str, body: dict, clients: int, seconds: float) -> dict:
-    deadline = time.monotonic() + seconds
-    statuses, (health_ms, health) = await asyncio.gather(_clients(base_url, route, body, clients, deadline),
-                                                         _health(base_url, deadline))
+    # A process of its own (python -m eval.flood URL): it says "ready", reads the flood's deadline on CLOCK_MONOTONIC,
+    # which both processes share, and prints its latencies and outcomes as JSON when the deadline has passed.
+    probe = subprocess.Popen([sys.executable, "-m", "eval.flood", base_url], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        if await asyncio.to_thread(probe.stdout.readline) != "ready\n":
+            raise RuntimeError(f"the health probe process did not start (exit code {probe.poll()})")
+        deadline = time.monotonic() + seconds
+        probe.stdin.write(f"{deadline!r}\n")
+        probe.stdin.flush()
+        statuses = await _clients(base_url, route, body, clients, deadline)
+        health_ms, health = json.loads((await asyncio.to_thread(probe.communicate, None, HEALTH_TIMEOUT_S + 60))[0])
+    finally:
+        probe.kill()
     conn = await Connection.open(base_url)
     try:
         drained_ms = await _drained(conn)
@@ -99,3 +117,14 @@ def overload(base_url: str, route: str, body: dict, clients: int, seconds: float
     """``clients`` closed-loop clients posting ``body`` to ``route`` for ``seconds``, then, once the work admitted
     during the flood is done, one more request."""
     return asyncio.run(_overload(base_url, route, body, clients, seconds))
+
+
+def _probe_until_told(base_url: str) -> None:
+    """The health probe's process: see ``_overload``."""
+    print("ready", flush=True)
+    latencies, outcomes = asyncio.run(_health(base_url, float(sys.stdin.readline())))
+    print(json.dumps([latencies, outcomes]))
+
+
+if __name__ == "__main__":
+    _probe_until_told(sys.argv[1])

@@ -23,13 +23,14 @@ class Connection:
         reader, writer = await asyncio.open_connection(url.hostname, url.port)
         return cls(reader, writer, url.hostname)
 
-    async def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict[str, str]]:
-        """Send one request and read the whole response; its status code and (lower-case) headers."""
+    async def request(self, method: str, path: str, body: dict | bytes | None = None) -> tuple[int, dict[str, str]]:
+        """Send one request and read the whole response; its status code and (lower-case) headers. A body given
+        as bytes is sent as JSON as it is (a flood encodes its body once, not once per request)."""
         status, headers, _ = await self._exchange(method, path, body)
         return status, headers
 
-    async def _exchange(self, method: str, path: str, body: dict | None) -> tuple[int, dict[str, str], bytes]:
-        payload = json.dumps(body).encode() if body is not None else b""
+    async def _exchange(self, method: str, path: str, body: dict | bytes | None) -> tuple[int, dict[str, str], bytes]:
+        payload = body if isinstance(body, bytes) else json.dumps(body).encode() if body is not None else b""
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: {len(payload)}\r\n"
         if body is not None:
             head += "Content-Type: application/json\r\n"
@@ -49,7 +50,7 @@ class Connection:
         status, _, body = await self._exchange("GET", path, None)
         return body.decode()
 
-    async def post(self, path: str, body: dict) -> int:
+    async def post(self, path: str, body: dict | bytes) -> int:
         return (await self.request("POST", path, body))[0]
 
     def close(self) -> None:

@@ -23,6 +23,7 @@ from service import analysis
 from service.batching import MicroBatcher
 from service.errors import ServiceError, install_error_handlers
 from service.extraction import Extractor
+from service.fast_lane import HEALTH_PATH, HEALTHY, FastLane
 from service.limits import Limits
 from service.logs import FORMAT, RequestIdFilter
 from service.metrics import ServiceMetrics
@@ -72,8 +73,8 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
         metrics.process_exited()
 
     app = FastAPI(title="summit-stance", version="1", description=DESCRIPTION, lifespan=lifespan)
-    app.add_middleware(ShedWhenFull, queues={"/v1/score": batcher.admission, "/v1/analyze": extractor.admission},
-                       metrics=metrics)
+    app.state.fast_lane = FastLane({"/v1/score": batcher.admission, "/v1/analyze": extractor.admission}, metrics)
+    app.add_middleware(ShedWhenFull, lane=app.state.fast_lane)
     app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, timeout_s=limits.body_timeout_s)
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(RequestId)
@@ -133,10 +134,11 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
         """The serving version: labels, metrics, training data fingerprint, model card, and any refused version."""
         return holder.describe()
 
-    @app.get("/healthz", response_model=Health)
+    @app.get(HEALTH_PATH, response_model=Health)
     async def healthz() -> dict:
-        """The process is alive (says nothing about the model)."""
-        return {"status": "ok"}
+        """The process is alive (says nothing about the model). Under ``stance serve`` the protocol answers
+        it before any task is started (``service.fast_lane``)."""
+        return HEALTHY
 
     @app.get("/readyz", response_model=Ready, responses=error_responses(503))
     async def readyz() -> dict:

@@ -21,6 +21,7 @@ from model.extraction.weights import ExtractorWeights
 from model.schema import Statement
 from service.admission import Admission
 from service.errors import ServiceError
+from service.heap import freeze_heap
 from service.limits import Limits
 from service.metrics import ServiceMetrics
 
@@ -61,6 +62,7 @@ class Extractor:
             extract(WARMUP_ARTICLE, 2023, None)
             self._timed("\n\n".join([WARMUP_ARTICLE] * (RATE_MIN_CHARS // len(WARMUP_ARTICLE) + 1)), 2023, None)
             log.info("article extraction runs at about %.0f characters/s", self.admission.rate or 0)
+            freeze_heap()
         except Exception:  # the first real request will report the problem to its client
             log.exception("article extractor failed to warm up")
 

@@ -7,6 +7,7 @@ everything a request caused.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import uuid
@@ -18,13 +19,20 @@ _SAFE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
+_PROCESS = uuid.uuid4().hex[:16]
+_SERIAL = itertools.count(1)
+
+
 def request_id(given: bytes | None) -> str:
-    """The client's id if it is safe to log as is, else a new one (no log injection, bounded length)."""
+    """The client's id if it is safe to log as is, else a new one (no log injection, bounded length).
+
+    A new id is this process's random prefix and a serial number: unique across processes and restarts
+    without a system call per request (a uuid4 each was a tenth of the loop's time refusing a flood)."""
     if given:
         text = given.decode("latin-1")
         if _SAFE_ID.fullmatch(text):
             return text
-    return uuid.uuid4().hex
+    return f"{_PROCESS}-{next(_SERIAL):x}"
 
 
 class RequestIdFilter(logging.Filter):

@@ -8,8 +8,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.admission import Admission
-from service.errors import ServiceError, error_response
+from service.errors import ServiceError
+from service.fast_lane import FastLane
 from service.logs import HEADER, REQUEST_ID, request_id
 from service.metrics import ServiceMetrics
 
@@ -107,25 +107,21 @@ class BodyLimit:
 class ShedWhenFull:
     """429 before the body is read when a route's queue has no room for even one more unit.
 
-    Under a flood of clients that retry at once, the event loop spends its time refusing requests, and
-    ``/healthz`` waits behind every refusal queued ahead of it. A refusal that first reads and validates a
-    body of statements costs several times one that does not; the answer is the same 429 either way.
+    A refusal that first reads and validates a body of statements costs several times one that does not; the
+    answer is the same 429 either way. Under ``stance serve`` the protocol answers these first (``FastLane``);
+    this is the same refusal under any other ASGI server.
     """
 
-    def __init__(self, app: ASGIApp, queues: dict[str, Admission], metrics: ServiceMetrics):
+    def __init__(self, app: ASGIApp, lane: FastLane):
         self.app = app
-        self.queues = queues
-        self.metrics = metrics
+        self.lane = lane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        admission = self.queues.get(scope["path"]) if scope["type"] == "http" and scope["method"] == "POST" else None
-        if admission is None or not admission.full():
+        refusal = self.lane.refusal(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        if refusal is None:
             await self.app(scope, receive, send)
             return
         # The request metrics count it under its route, as if the route had refused it.
         scope["route"] = next((r for r in scope["app"].router.routes if getattr(r, "path", None) == scope["path"]),
                               None)
-        self.metrics.errors.labels("overloaded").inc()
-        response = error_response(429, "overloaded", f"service is full ({admission.pending} {admission.unit} "
-                                                     f"pending, limit {admission.limit}); retry shortly")
-        await response(scope, receive, send)
+        await refusal(scope, receive, send)

@@ -19,6 +19,7 @@ from model.predictor import Backend, Predictor
 from model.registry import CARD, Registry
 from model.timestamps import now
 from service.errors import ServiceError
+from service.heap import freeze_heap
 from service.limits import Limits
 from service.metrics import ServiceMetrics
 
@@ -84,6 +85,7 @@ class ModelHolder:
         previous, self.predictor, self._target, self._marker = self._target, predictor, name, marker
         self.loaded_at, self.refused, self._refused_marker = now(), None, None
         self.metrics.reloads.labels("loaded").inc()
+        freeze_heap()
         self.metrics.serving(predictor.version_name, self.backend)
         log.info("serving model version %s (was %s, backend %s)", name, previous, self.backend)
 

@@ -98,9 +98,9 @@ def test_every_response_and_log_line_carries_a_request_id(server):
         mine = client.post("/v1/score", json={"statements": [STATEMENT]}, headers={"x-request-id": "abc-123"})
         assert mine.headers["x-request-id"] == "abc-123"
         generated = client.get("/healthz").headers["x-request-id"]
-        assert len(generated) == 32
-        for r in (client.get("/nope"), client.post("/v1/score", json={})):
-            assert len(r.headers["x-request-id"]) == 32
+        others = [r.headers["x-request-id"] for r in (client.get("/nope"), client.post("/v1/score", json={}))]
+        assert all(len(rid) >= 16 for rid in [generated, *others])
+        assert len({generated, *others}) == 3                # a new id for each request
         for unsafe in ("two words", "x" * 65, "{json}"):   # not logged as given: replaced
             assert client.get("/healthz", headers={"x-request-id": unsafe}).headers["x-request-id"] != unsafe
     deadline = time.monotonic() + 10
@@ -127,6 +127,27 @@ def test_idle_and_slow_header_connections_are_closed(server):
         slow.close()
     with httpx.Client(base_url=server.base_url, timeout=60) as client:
         assert client.get("/healthz").status_code == 200
+
+
+def test_health_answered_in_place_keeps_pipelined_requests_in_order(server):
+    """``stance serve`` writes ``/healthz`` from the connection's protocol (``service.fast_lane``), with no task:
+    pipelined behind a scoring request it still waits its turn, and the connection stays in step."""
+    body = json.dumps({"statements": [STATEMENT]}).encode()
+    score = (b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+             b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+    health = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-ID: probe-%d\r\n\r\n"
+    sock = open_socket(server)
+    try:
+        sock.sendall(health % 1 + score + health % 2 + score + b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+        answers = b""
+        while answers.count(b"HTTP/1.1 ") < 5 or not answers.endswith(b"}"):
+            answers += sock.recv(65536)
+    finally:
+        sock.close()
+    heads = [part.split(b"\r\n\r\n")[0].decode().lower() for part in answers.split(b"HTTP/1.1 ")[1:]]
+    assert [h[:3] for h in heads] == ["200", "200", "200", "200", "404"], heads
+    assert "x-request-id: probe-1" in heads[0] and "x-request-id: probe-2" in heads[2]
+    assert b'"results"' in answers and answers.count(b'{"status":"ok"}') == 2
 
 
 def test_a_stalled_body_gets_408(server):
