@@ -82,6 +82,24 @@ def test_ray_output_is_byte_identical_to_the_local_engine(tiny_model_dir, local_
     assert lines == [i if i <= 500 else i + 1 for i in BAD]  # the blank line after line 500 shifts the rest
 
 
+def test_ray_joins_a_cluster_given_its_address(tiny_model_dir, local_run, tmp_path):
+    """``--address`` runs the same command on an existing cluster: two raylets on this machine with one CPU each,
+    as ``ray start --head`` and ``ray start --address`` on two machines make them, so each actor runs on its own
+    node and the driver is outside both. The output is still the local engine's, byte for byte."""
+    from ray.cluster_utils import Cluster
+
+    src, reference = local_run
+    out = tmp_path / "cluster.jsonl"
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        cluster.add_node(num_cpus=1)
+        proc = score(tiny_model_dir, src, out, *ray_args(), "--address", cluster.address)
+    finally:
+        cluster.shutdown()
+    assert proc.returncode == 3, proc.stderr
+    assert_same_files(out, reference)
+
+
 def test_ray_reads_csv_and_articles_as_the_local_engine_does(tiny_model_dir, tmp_path, seed_article):
     csv_in = tmp_path / "in.csv"
     stray_quote_csv(csv_in, 300, 101)
