@@ -20,6 +20,11 @@ from service.limits import Limits
 from service.logs import HEADER, REQUEST_ID, request_id
 
 
+REFUSED_READ_PAUSE_S = 0.25
+"""After a 429 the connection is not read for this long. ``Retry-After`` asks for a second; a client that
+retries at once waits here instead, so a flood of eager clients cannot keep the event loop busy refusing."""
+
+
 def fast_lane_of(app: object) -> FastLane | None:
     """The app's ``state.fast_lane``, looking through the middleware uvicorn wraps it in (proxy headers)."""
     while app is not None:
@@ -78,6 +83,15 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         if not cycle.keep_alive:
             self.transport.close()
         cycle.on_response()
+        if response.status_code == 429 and not self.transport.is_closing():
+            self.flow.pause_reading()
+            self.loop.call_later(REFUSED_READ_PAUSE_S, self._resume_after_refusal)
+
+    def _resume_after_refusal(self) -> None:
+        """Read again, unless uvicorn has since paused reading for its own reasons (a request in progress or
+        pipelined): it resumes when that response is complete."""
+        if not self.pipeline and (self.cycle is None or self.cycle.response_complete):
+            self.flow.resume_reading()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
