@@ -27,6 +27,8 @@ def train(
     max_length: int = typer.Option(TrainConfig.max_length, help="Token limit for party header + statement + context."),
     context_dropout: float = typer.Option(TrainConfig.context_dropout,
                                           help="Share of training statements shown without their context."),
+    label_smoothing: float = typer.Option(TrainConfig.label_smoothing, min=0.0, max=0.5,
+                                          help="Label smoothing of the gold cross-entropy (not the teacher's term)."),
     learning_rate: float = typer.Option(TrainConfig.learning_rate),
     seed: int = typer.Option(13),
     silver_epochs: int = typer.Option(0, help="Pre-train this many epochs on silver labels first (off by default)."),
@@ -63,6 +65,7 @@ def train(
         items = {k: to_items(v) for k, v in splits.items()}
         cfg = TrainConfig(epochs=epochs, max_length=max_length, learning_rate=learning_rate, seed=seed,
                           silver_epochs=silver_epochs, threads=threads, context_dropout=context_dropout,
+                          label_smoothing=label_smoothing,
                           distill_weight=distill_weight, distill_temperature=distill_temperature)
         registry = Registry(models)
         typer.echo(f"training on {len(items['train'])} statements (dev {len(items['dev'])}, test {len(items['test'])})"

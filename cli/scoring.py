@@ -175,6 +175,8 @@ def loco(
     max_train: Optional[int] = typer.Option(None, help="Cap training statements per fold (a seeded sample)."),
     context_dropout: float = typer.Option(TrainConfig.context_dropout, help="Ablation: share shown without context."),
     class_weighting: bool = typer.Option(TrainConfig.class_weighting, help="Ablation: inverse-frequency class weights."),
+    label_smoothing: float = typer.Option(TrainConfig.label_smoothing, min=0.0, max=0.5,
+                                          help="Ablation: label smoothing of the gold cross-entropy."),
     threads: int = typer.Option(TrainConfig.threads, help="CPU threads for torch (1 on a shared machine)."),
     seed: int = typer.Option(TrainConfig.seed), bootstrap: int = BootstrapOpt, corpora: Optional[Path] = CorporaOpt,
 ) -> None:
@@ -188,7 +190,7 @@ def loco(
     from training.dataset import load_gold_splits, to_items
 
     cfg = TrainConfig(epochs=epochs, max_length=max_length, seed=seed, context_dropout=context_dropout,
-                      class_weighting=class_weighting, threads=threads)
+                      class_weighting=class_weighting, label_smoothing=label_smoothing, threads=threads)
     with user_errors(AnnotationError, FileNotFoundError):
         splits = {k: to_items(v) for k, v in load_gold_splits().items()}
         results = run_loco(splits, cfg, corpus or None, max_train, bootstrap, on_fold=lambda r: write_loco(r, out))

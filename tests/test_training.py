@@ -8,7 +8,7 @@ import pytest
 from model.predictor import ONNX_FP32, Predictor
 from model.registry import CARD, Registry
 from model.schema import LABELS
-from training.train import class_weights, fit_temperature
+from training.train import TrainConfig, class_weights, fit_temperature, gold_loss
 
 pytestmark = pytest.mark.slow
 
@@ -61,3 +61,17 @@ def test_temperature_fit_cools_overconfident_logits():
 def test_class_weights_favour_rare_labels():
     w = class_weights([0] * 80 + [1] * 15 + [2] * 5)
     assert w[2] > w[1] > w[0] and w.mean() == pytest.approx(1.0)
+
+
+def test_label_smoothing_reaches_the_gold_loss():
+    import torch
+
+    logits = torch.tensor([[4.0, -2.0, -1.0], [-1.0, 3.0, 0.5], [0.0, 1.0, 2.0]])
+    targets = torch.tensor([0, 1, 2])
+    labels = [0] * 80 + [1] * 15 + [2] * 5
+    plain = gold_loss(labels, TrainConfig(class_weighting=False))(logits, targets).item()
+    smooth = gold_loss(labels, TrainConfig(class_weighting=False, label_smoothing=0.1))(logits, targets).item()
+    log_p = torch.log_softmax(logits, -1)
+    assert smooth == pytest.approx(0.9 * plain - 0.1 * log_p.mean(-1).mean().item(), rel=1e-5)
+    weighted = gold_loss(labels, TrainConfig(label_smoothing=0.1))(logits, targets).item()
+    assert weighted != pytest.approx(smooth)  # the class weights still apply alongside the smoothing

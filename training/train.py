@@ -1,6 +1,6 @@
 """Fine-tune all-MiniLM-L6-v2 for three-way stance, calibrate it, and publish a model version.
 
-One function per stage, in the order ``train_model`` calls them: ``fine_tune`` (class-weighted
+One function per stage, in the order ``train_model`` calls them: ``fine_tune`` (class-weighted, optionally smoothed
 cross-entropy, party dropout, checkpoint picked on dev macro-F1), ``fit_temperature`` (on dev),
 ``export_onnx`` (fp32 and int8), then ``publish`` through the registry with a manifest and a
 model card.
@@ -52,6 +52,7 @@ class TrainConfig:
     party_dropout: float = 0.25
     context_dropout: float = 0.3
     class_weighting: bool = True
+    label_smoothing: float = 0.0  # gold cross-entropy only; the teacher's soft labels are already soft
     silver_epochs: int = 0  # >0: pre-train on silver QuadClass/ConfliBERT labels first (training/silver.py)
     distill_weight: float = 0.5  # with a teacher's soft labels (stance train --distill): their share of the loss
     distill_temperature: float = 2.0  # softens teacher and student alike in the distillation term
@@ -92,6 +93,15 @@ def class_weights(labels: list[int]) -> np.ndarray:
     counts = np.bincount(labels, minlength=len(LABELS)).astype(float)
     w = counts.sum() / (len(LABELS) * np.maximum(counts, 1))
     return w / w.mean()
+
+
+def gold_loss(labels: list[int], cfg: TrainConfig, device=None):
+    """Cross-entropy on gold labels: class-weighted (``class_weighting``) and smoothed (``label_smoothing``)."""
+    import torch
+
+    weights = torch.tensor(class_weights(labels) if cfg.class_weighting else np.ones(len(LABELS)),
+                           dtype=torch.float32, device=device)
+    return torch.nn.CrossEntropyLoss(weight=weights, label_smoothing=cfg.label_smoothing)
 
 
 def predict_logits(model, tokenizer, items: list[dict], max_length: int, batch_size: int = 64) -> np.ndarray:
@@ -150,7 +160,7 @@ def distillation_loss(logits, teacher_probs, temperature: float):
     return torch.nn.functional.kl_div(student, teacher, reduction="batchmean") * temperature ** 2
 
 
-def _mixed_loss(gold_loss, cfg: TrainConfig):
+def _mixed_loss(gold, cfg: TrainConfig):
     """Per batch: a gold batch gets cross-entropy, a batch of teacher-labelled statements (``probs``) the
     distillation term, weighted ``1 - distill_weight`` and ``distill_weight``."""
     import torch
@@ -159,7 +169,7 @@ def _mixed_loss(gold_loss, cfg: TrainConfig):
         if "probs" in batch[0]:
             probs = torch.tensor([it["probs"] for it in batch], dtype=torch.float32, device=logits.device)
             return cfg.distill_weight * distillation_loss(logits, probs, cfg.distill_temperature)
-        return (1 - cfg.distill_weight) * gold_loss(logits, _gold_targets(batch, logits.device))
+        return (1 - cfg.distill_weight) * gold(logits, _gold_targets(batch, logits.device))
 
     return loss
 
@@ -223,12 +233,9 @@ def fine_tune(train: list[dict], dev: list[dict], cfg: TrainConfig, progress: bo
         _train_steps(model, tokenizer, silver_batches,
                      lambda logits, batch: silver_loss(logits, _gold_targets(batch, logits.device)),
                      optim, sched, cfg, bar, "silver")
-    y = [LABELS.index(it["label"]) for it in train]
-    weights = torch.tensor(class_weights(y) if cfg.class_weighting else np.ones(len(LABELS)), dtype=torch.float32,
-                           device=model.device)
-    gold_loss = torch.nn.CrossEntropyLoss(weight=weights)
-    loss_fn = _mixed_loss(gold_loss, cfg) if soft else \
-        lambda logits, batch: gold_loss(logits, _gold_targets(batch, logits.device))
+    gold = gold_loss([LABELS.index(it["label"]) for it in train], cfg, model.device)
+    loss_fn = _mixed_loss(gold, cfg) if soft else \
+        lambda logits, batch: gold(logits, _gold_targets(batch, logits.device))
     steps_per_epoch += (len(soft or []) + cfg.batch_size - 1) // cfg.batch_size
     bar.total = len(silver_batches) + steps_per_epoch * cfg.epochs
     optim, sched = _optimiser(model, cfg, steps_per_epoch * cfg.epochs)
