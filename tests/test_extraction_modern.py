@@ -65,6 +65,8 @@ def test_dateline_year_overrides_the_default_and_dateline_stays_out(found):
      "the United States.\n", "the community would retaliate", "Belgium", "United States"),  # "X, who said ..."
     ("On Wednesday, the Egyptian foreign minister denounced the maritime deal between Turkey and Libya.\n",
      "denounced the maritime deal", "Egypt", "Turkey"),                                    # a speech act verb
+    ("Ecuador's oil minister Javier Espinosa was quoted today as saying Venezuela will supply the oil on Ecuador's "
+     "account.\n", "Venezuela will supply the oil", "Ecuador", "Venezuela"),             # "was quoted as saying"
 ])
 def test_reported_speech_forms_of_news_copy(text, starts, speaker_party, target_party):
     found = extract_statements(text, year=2020, relevance_filter=False)

@@ -1,9 +1,9 @@
 """Reported speech from the dependency parse: a speech verb with a subject, whose clause is the statement.
 
 ``X said (that) ...``, ``X urged Y to ...`` (the verb phrase is the statement), ``X told Y that ...``,
-``..., adding that ...`` (the subject is the head verb's), ``Minister X, who said ...`` (the subject is the
-name the clause hangs on), ``As X noted, ...`` (the statement is the clause the as-clause hangs on),
-and ``According to X, ...``.
+``..., adding that ...`` and ``X was quoted as saying ...`` (the subject is the head verb's),
+``Minister X, who said ...`` (the subject is the name the clause hangs on), ``As X noted, ...`` (the
+statement is the clause the as-clause hangs on), and ``According to X, ...``.
 """
 
 from __future__ import annotations
@@ -94,6 +94,9 @@ def reported_spans(sent):
         if subj is None and (tok.dep_ == "conj" or (tok.dep_ in ("advcl", "xcomp") and tok.lower_.endswith("ing"))):
             # "X said ..., adding that ..." / "X said ... and warned ...": the subject is the head's.
             subj = next((c for c in tok.head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subj is None and tok.dep_ == "pcomp" and tok.head.lower_ == "as":
+            # "X was quoted as saying ...": the subject is the one quoted.
+            subj = next((c for c in tok.head.head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
         if subj is not None and subj.lower_ == "who" and tok.dep_ == "relcl":
             subj = tok.head  # "Minister X, who said ...": the speaker is the name the clause describes
         if subj is None or subj.lower_ in ("that", "which", "who"):
