@@ -54,3 +54,30 @@ def test_dateline_year_overrides_the_default_and_dateline_stays_out(found):
     assert all(s.start > ARTICLE.index("(Reuters) -") for s in found)
     khamenei = next(s for s in found if s.text.startswith("Iran will take"))
     assert khamenei.speaker_party == "Iran"   # the leader table is read for 2020 (the dateline), not 1987
+
+
+@pytest.mark.parametrize("text, starts, speaker_party, target_party", [
+    ("As Chinese Foreign Minister Wang Yi noted, the United States must stop interfering in the affairs of China.\n",
+     "the United States must stop", "China", "United States"),                            # "As X noted, ..."
+    ("Japan must open its markets to American goods, as Trade Representative Clayton Yeutter stressed.\n",
+     "Japan must open its markets", "United States", "Japan"),                             # "..., as X stressed"
+    ("The remarks echoed Belgian Trade Minister Herman De Croo, who said the community would retaliate against "
+     "the United States.\n", "the community would retaliate", "Belgium", "United States"),  # "X, who said ..."
+    ("On Wednesday, the Egyptian foreign minister denounced the maritime deal between Turkey and Libya.\n",
+     "denounced the maritime deal", "Egypt", "Turkey"),                                    # a speech act verb
+    ("Ecuador's oil minister Javier Espinosa was quoted today as saying Venezuela will supply the oil on Ecuador's "
+     "account.\n", "Venezuela will supply the oil", "Ecuador", "Venezuela"),             # "was quoted as saying"
+])
+def test_reported_speech_forms_of_news_copy(text, starts, speaker_party, target_party):
+    found = extract_statements(text, year=2020, relevance_filter=False)
+    st = next(s for s in found if s.text.startswith(starts))
+    assert (st.speaker_party, st.target_party) == (speaker_party, target_party)
+    assert "as " not in st.text[-30:] and "who said" not in st.text
+
+
+def test_the_lead_sentence_after_a_dateline_is_a_statement():
+    text = ("TOKYO TRADE TALKS\n\nTOKYO, March 3 - Japan will open its rice market to American farmers next year, "
+            "Agriculture Minister Mutsuki Kato said on Tuesday.\n")
+    found = extract_statements(text, year=1987, relevance_filter=False)
+    lead = next(s for s in found if s.cue == "said")
+    assert lead.text.startswith("Japan will open its rice market") and lead.start > text.index("March 3 -")

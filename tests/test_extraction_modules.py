@@ -7,7 +7,7 @@ import pytest
 from model.extraction import extract_statements
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.pipeline import PARSE_CHUNK_CHARS, parse, parse_chunks
-from model.extraction.quotes import attribute_quotes, find_quotes
+from model.extraction.quotes import attribute_quotes, find_quotes, quote_candidates
 from model.extraction.resolution import institution_party, leader_party, leaders
 from model.sentences import mask_abbreviations, sentence_spans
 
@@ -27,6 +27,27 @@ def quote_speakers(text: str) -> list[str | None]:
 ])
 def test_quote_attribution_reads_over_abbreviation_dots(text, speaker):
     assert quote_speakers(text) == [speaker]
+
+
+def test_a_lead_in_line_attributes_the_quotation_below_it():
+    text = "The ministry said in its reply, in part:\n\u201cWe will not accept an ultimatum from Washington.\n"
+    assert quote_speakers(text) == ["The ministry"]
+    assert quote_speakers("The ministry replied.\n\u201cWe will not accept an ultimatum from Washington.\n") == [None]
+
+
+def test_a_second_quotation_after_the_attribution_goes_on_in_the_same_voice():
+    text = ('"The tariffs are unfair to our farmers," Smith said. "Japan has to open its markets to our goods."\n'
+            '"We will retaliate," one trader said. Another, asked about Tokyo, said "prices will fall further soon."\n')
+    quotes = quote_candidates(text, 0)
+    assert [(text[q.start:q.start + 12], q.speaker, q.cue) for q in quotes] == [
+        ("The tariffs ", "Smith", "said"), ("Japan has to", "Smith", "continued"),
+        ("We will reta", "one trader", "said")]
+
+
+def test_a_closing_mark_opening_a_paragraph_opens_the_quotation():
+    text = "\u201cWe thank our partners.\n\u201dRussia values its ties with Brazil.\u201d\n"
+    assert [text[s:e] for s, e in find_quotes(text)] == ["We thank our partners.",
+                                                         "Russia values its ties with Brazil."]
 
 
 def test_abbreviations_masked_in_place_and_do_not_end_sentences():
@@ -66,6 +87,7 @@ def test_leader_table_is_data_with_years_and_sources():
     assert leader_party("Erdoğan", 2020) == "Turkey"
     assert leader_party("Stoltenberg", 1987) == "West Germany" and leader_party("Stoltenberg", 2019) == "NATO"
     assert leader_party("Lavrov", 1987) is None
+    assert leader_party("Mahmoud Abbas", 2018) == "Palestine"
     assert institution_party("the State Department", 2020) == "United States"
     assert institution_party("the Bundesbank", 1987) == "West Germany"
 

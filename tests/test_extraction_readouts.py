@@ -64,3 +64,26 @@ def test_a_governments_own_readout_speaks_for_it():
     assert (presidents.speaker_party, presidents.target_party) == ("Russia", "Iran")
     assert publisher_party("https://www.state.gov/briefings/") == "United States"
     assert publisher_party("https://example.com/kremlin.ru") is None
+
+
+def test_a_message_and_a_passive_readout_on_a_governments_site_speak_for_it():
+    text = ("Vladimir Putin sent a message of greetings to President of Brazil Luiz Inacio Lula da Silva.\n"
+            "The message said, in part:\n"
+            "\u201cWe are committed to an active dialogue with Brazil on the whole range of issues.\n"
+            "\u201cI am sure that our cooperation with Brazil will keep growing in the years ahead.\u201d\n"
+            "Issues of cooperation between Russia and Brazil in the energy sector were also discussed.\n")
+    found = extract_statements(text, year=2004, relevance_filter=False,
+                               source="http://en.kremlin.ru/events/president/news/1")
+    for starts in ("We are committed", "I am sure that", "Issues of cooperation"):
+        st = next(s for s in found if s.text.startswith(starts))
+        assert (st.speaker_party, st.target_party) == ("Russia", "Brazil")
+    elsewhere = extract_statements(text, year=2004, relevance_filter=False)
+    # a passive readout is reported through the publishing government only
+    assert not any(s.text.startswith("Issues of cooperation") for s in elsewhere)
+
+
+def test_an_opening_they_of_a_readout_is_its_publisher_only_on_its_site():
+    text = "They discussed the development of trade and energy cooperation between Russia and Kazakhstan.\n"
+    kremlin = extract_statements(text, year=2003, relevance_filter=False, source="http://en.kremlin.ru/d/1")
+    assert [(s.speaker_party, s.target_party) for s in kremlin] == [("Russia", "Kazakhstan")]
+    assert extract_statements(text, year=2003, relevance_filter=False) == []

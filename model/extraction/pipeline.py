@@ -19,7 +19,8 @@ from pathlib import Path
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.quotes import quote_candidates
 from model.extraction.relevance import keep, statement_features
-from model.extraction.reported import ADDRESSED_VERBS, according_to, addressee, readout_span, reported_spans, subtree_span
+from model.extraction.reported import (ADDRESSED_VERBS, according_to, addressee, readout_span, reported_spans,
+                                       speaker_span, subtree_span)
 from model.extraction.resolution import party_in, publisher_party
 from model.extraction.speakers import PRONOUNS, Speaker, article_context, learn_people, resolve_speaker
 from model.extraction.spans import overlaps, strip_span
@@ -115,7 +116,7 @@ def _candidates(text: str, doc, body_start: int) -> list[Candidate]:
         for tok, subj, start, end in reported_spans(sent):
             if overlaps((start, end), direct, 0.3) or overlaps((subj.idx, subj.idx + 1), direct, 1.0):
                 continue
-            s0, s1 = subtree_span(subj)
+            s0, s1 = speaker_span(subj, tok)
             s0 = max(s0, body_start)
             if overlaps((start, end), [(c.start, c.end) for c in found if c.kind == "reported"], 0.6):
                 continue
@@ -126,9 +127,13 @@ def _candidates(text: str, doc, body_start: int) -> list[Candidate]:
         readout = readout_span(sent)
         if readout and not overlaps((sent.start_char, sent.end_char), [(c.start, c.end) for c in found], 0.3):
             verb, subj = readout
-            s0, s1 = subtree_span(subj)
-            spoken_to = addressee(verb, text) if verb.lower_ in ADDRESSED_VERBS else ""
-            found.append(Candidate(sent.start_char, sent.end_char, "reported", "readout", text[s0:s1], s0, spoken_to))
+            if subj is None:  # passive: no speaker phrase; the publishing government's account (extract_statements)
+                found.append(Candidate(sent.start_char, sent.end_char, "reported", "readout", "", None))
+            else:
+                s0, s1 = subtree_span(subj)
+                spoken_to = addressee(verb, text) if verb.lower_ in ADDRESSED_VERBS else ""
+                found.append(Candidate(sent.start_char, sent.end_char, "reported", "readout", text[s0:s1], s0,
+                                       spoken_to))
     return sorted(found, key=lambda c: c.start)
 
 
@@ -159,18 +164,20 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     learn_people(doc, ctx)
     publisher = publisher_party(source)
     if publisher:
-        ctx.host = Speaker(publisher, publisher)
+        ctx.host = ctx.publisher = Speaker(publisher, publisher)
 
     statements = []
     relevance = load_weights(weights.relevance) if relevance_filter else None
     for c in _candidates(text, doc, body_start):
-        start, end = strip_span(text, c.start, c.end)
-        if end - start < 8 or start < body_start:
+        # The parse's blanked headline is one whitespace token that can hang in the first sentence's tree:
+        # the lead sentence's clause then reaches back to offset 0, and only its body part is the statement.
+        start, end = strip_span(text, max(c.start, body_start), c.end)
+        if end - start < 8:
             continue
-        speaker = resolve_speaker(c.speaker, doc, c.speaker_at, ctx)
+        speaker = resolve_speaker(c.speaker, doc, c.speaker_at, ctx) if c.speaker else ctx.publisher
         if speaker is None or (c.cue == "transcript" and not speaker.party):
             continue  # no speaker, or a questioner's turn
-        if " " in speaker.name or speaker.name[:1].isupper() and speaker.name.lower() not in PRONOUNS:
+        if c.speaker and (" " in speaker.name or speaker.name[:1].isupper() and speaker.name.lower() not in PRONOUNS):
             if party_in(speaker.name, year) and not re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", speaker.name):
                 ctx.last_institution = speaker
             ctx.last_speaker = speaker

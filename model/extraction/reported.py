@@ -1,13 +1,21 @@
 """Reported speech from the dependency parse: a speech verb with a subject, whose clause is the statement.
 
 ``X said (that) ...``, ``X urged Y to ...`` (the verb phrase is the statement), ``X told Y that ...``,
-``..., adding that ...`` (the subject is the head verb's), and ``According to X, ...``.
+``..., adding that ...`` and ``X was quoted as saying ...`` (the subject is the head verb's),
+``Minister X, who said ...`` (the subject is the name the clause hangs on), ``As X noted, ...`` (the
+statement is the clause the as-clause hangs on), and ``According to X, ...``.
 """
 
 from __future__ import annotations
 
 import re
 
+SPEECH_ACTS = {
+    "denounce", "denounced", "denounces", "decried", "decries", "deplored", "deplores", "slammed", "slams", "lambasted",
+    "calling", "denouncing", "criticising", "criticizing", "accusing", "rejecting", "welcoming", "praising",
+    "condemning", "blaming", "demanding", "pledging", "promising", "threatening", "pressing", "opposing",
+}
+"""Reported speech acts whose verb phrase is the statement ("denounced the deal", "..., calling it illegal")."""
 SAY_VERBS = {
     "say", "said", "says", "saying", "tell", "told", "tells", "telling", "add", "added", "adds", "adding",
     "state", "stated", "states", "declare", "declared", "declares", "announce", "announced", "announces",
@@ -32,6 +40,7 @@ SAY_VERBS = {
     "doubted", "doubts", "expressed", "expresses", "repeated", "spoke",
     "tweet", "tweeted", "tweets", "wrote", "writes", "posted", "posts", "underscored", "underlined", "reaffirmed",
     "highlighted", "signalled", "signaled", "vowing", "saying", "alleged", "alleges", "retorted", "countered",
+    *SPEECH_ACTS,
 }
 # Verbs whose statement is the verb phrase itself ("urged the EU to ...", "opposed the plan").
 VP_VERBS = {
@@ -45,6 +54,7 @@ VP_VERBS = {
     "condemns", "blame", "blamed", "blames", "appeal", "appealed", "appeals", "request", "requested", "requests",
     "regret", "regretted", "protest", "protested", "object", "objected", "caution", "cautioned", "doubt",
     "doubted", "doubts", "expressed", "expresses", "repeated", "spoke",
+    *SPEECH_ACTS,
 }
 # Verbs that only report someone else's speech (CCTV reported that X urged ...).
 RELAY_VERBS = {"report", "reported", "quote", "quoted"}
@@ -52,6 +62,16 @@ RELAY_VERBS = {"report", "reported", "quote", "quoted"}
 def subtree_span(tok) -> tuple[int, int]:
     sub = list(tok.subtree)
     return sub[0].idx, sub[-1].idx + len(sub[-1].text)
+
+
+def speaker_span(subj, verb) -> tuple[int, int]:
+    """The speaker phrase: the subject's subtree, without the verb's own clause when that hangs on the subject
+    ("Minister X, who said ...")."""
+    start, end = subtree_span(subj)
+    if verb.dep_ == "relcl" and verb.head is subj:
+        before = [t for t in subj.subtree if t.i < verb.left_edge.i]
+        end = before[-1].idx + len(before[-1].text)
+    return start, end
 
 
 def addressee(tok, text: str) -> str:
@@ -74,6 +94,11 @@ def reported_spans(sent):
         if subj is None and (tok.dep_ == "conj" or (tok.dep_ in ("advcl", "xcomp") and tok.lower_.endswith("ing"))):
             # "X said ..., adding that ..." / "X said ... and warned ...": the subject is the head's.
             subj = next((c for c in tok.head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subj is None and tok.dep_ == "pcomp" and tok.head.lower_ == "as":
+            # "X was quoted as saying ...": the subject is the one quoted.
+            subj = next((c for c in tok.head.head.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+        if subj is not None and subj.lower_ == "who" and tok.dep_ == "relcl":
+            subj = tok.head  # "Minister X, who said ...": the speaker is the name the clause describes
         if subj is None or subj.lower_ in ("that", "which", "who"):
             continue
         comps = [c for c in tok.children if c.dep_ in ("ccomp", "xcomp", "advcl", "dobj", "prep", "conj", "dative", "oprd")]
@@ -87,6 +112,8 @@ def reported_spans(sent):
                 first = min(ccomps, key=lambda c: c.i)
                 mark = next((c for c in first.children if c.dep_ == "mark" and c.lower_ in ("that", "if", "whether")), None)
                 start = mark.idx + len(mark.text) if mark is not None and mark.i < first.i else start
+        elif as_clause := as_clause_content(tok):
+            start, end = as_clause
         elif tok.lower_ in VP_VERBS and comps:
             start = tok.idx
             end = max(subtree_span(c)[1] for c in comps if c.i > tok.i) if any(c.i > tok.i for c in comps) else tok.idx + len(tok.text)
@@ -104,6 +131,15 @@ def reported_spans(sent):
             continue
         found.append((tok, subj, start, end))
     return found
+
+
+def as_clause_content(tok) -> tuple[int, int] | None:
+    """"As X noted, CONTENT" / "CONTENT, as X stressed": the clause the as-clause hangs on, without it."""
+    if tok.dep_ != "advcl" or not any(c.dep_ == "mark" and c.lower_ == "as" for c in tok.children):
+        return None
+    head0, head1 = subtree_span(tok.head)
+    as0, as1 = subtree_span(tok)
+    return (as1, head1) if as0 <= head0 else (head0, as0)
 
 
 def according_to(sent):
@@ -127,7 +163,14 @@ READOUT_VERBS = {
     "congratulated", "briefed", "touched", "highlighted", "pointed", "voiced", "conveyed", "reiterated", "praised",
     "considered", "addressed", "wished", "extended", "invited", "accepted", "condemned", "supported", "called",
     "spoke", "talked", "shared", "assured", "offered", "proposed", "declared", "outlined", "appreciated",
+    "studied", "examined", "assessed", "commended",
 }
+PASSIVE_READOUT_VERBS = {
+    "discussed", "agreed", "decided", "noted", "stressed", "emphasised", "emphasized", "reaffirmed", "confirmed",
+    "reviewed", "considered", "expressed", "underlined", "underscored", "highlighted", "touched", "addressed",
+    "exchanged", "voiced", "welcomed", "praised",
+}
+"""Readout verbs whose passive ("... was noted", "it was agreed to ...") is still the parties' account of the talks."""
 ADDRESSED_VERBS = {"informed", "thanked", "congratulated", "invited", "assured", "briefed", "called", "urged"}
 """Readout verbs whose object is the party spoken to; the object of the others is a topic ("discussed Syria")."""
 _STATEMENT_FROM = re.compile(r"^(?:an?|the)\s+(?:joint\s+)?(?:statement|communiqu\w*|readout|release)\s+(?:from|by|of)\s+",
@@ -135,8 +178,11 @@ _STATEMENT_FROM = re.compile(r"^(?:an?|the)\s+(?:joint\s+)?(?:statement|communiq
 
 
 def readout_span(sent):
-    """(verb, subject) when the sentence's main verb reports a meeting ("the leaders discussed ...")."""
+    """(verb, subject) when the sentence's main verb reports a meeting ("the leaders discussed ..."); the subject is
+    None when the readout is passive ("the situation in Syria was discussed", "it was agreed to ...")."""
     root = sent.root
+    if root.lower_ in PASSIVE_READOUT_VERBS and root.tag_ == "VBN" and any(c.dep_ == "auxpass" for c in root.children):
+        return root, None
     if root.lower_ not in READOUT_VERBS or root.tag_ not in ("VBD", "VBZ", "VBP"):
         return None
     subj = next((c for c in root.children if c.dep_ == "nsubj"), None)

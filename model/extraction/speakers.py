@@ -18,6 +18,10 @@ from model.extraction.resolution import (GOVERNMENT_WORDS, THIRD_PARTY_WORDS, in
 PRONOUNS = {"he", "she", "they", "it", "we", "i"}
 COLLECTIVE = re.compile(r"^(?:the |both |all )?(?:two |both |three )?(?:leaders|presidents|sides|parties|heads of state|"
                         r"prime ministers|interlocutors|delegations|ministers)$", re.I)
+DOCUMENT = re.compile(r"^(?:the|this|that|his|her|their|its)\s+(?:message|letter|telegram|document|statement|"
+                      r"communiqu[eé]|declaration)$", re.I)
+"""A text that speaks ("The message said, in part: ..."): on a government's own site the message is that
+government's (the person named just before it is as often its addressee); elsewhere whoever the article last quoted."""
 
 
 @dataclass
@@ -44,6 +48,8 @@ class ArticleContext:
     last_institution: Speaker | None = None
     host: Speaker | None = None
     """The first person the article gives a party: who "the leaders" of a readout are reported through."""
+    publisher: Speaker | None = None
+    """The government whose own site published the article: who an opening "I", "we" or "they" is."""
 
     def main_party(self) -> str | None:
         """The party the article names most."""
@@ -123,9 +129,13 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
     low = phrase.lower()
     if COLLECTIVE.match(low):
         return ctx.host
+    if DOCUMENT.match(low):
+        return ctx.publisher or ctx.last_speaker or ctx.host
     if low in PRONOUNS:
         if low == "it" and ctx.last_institution:
             return ctx.last_institution
+        if low in ("i", "we", "they") and ctx.last_speaker is None and ctx.publisher:
+            return ctx.publisher  # "I ..." of a message, "They discussed ..." of a readout the article opens with
         if ctx.last_speaker or low not in ("he", "she") or offset is None:
             return ctx.last_speaker
         before = [name for s, _, name in ctx.person_mentions if s < offset]
