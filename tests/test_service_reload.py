@@ -98,3 +98,24 @@ def test_broken_version_is_refused_and_the_old_one_keeps_serving(models_copy):
         assert info["version"] == "tiny-bad" and info["refused"] is None
         assert client.get("/readyz").json() == {"status": "ready", "model_version": "tiny-bad", "refused": None}
 
+
+
+def test_freezing_the_heap_again_collects_what_a_reload_dropped():
+    """A model version replaced after a freeze leaves cycles in the frozen generation; the next freeze frees them."""
+    import gc
+    import weakref
+
+    from service.heap import freeze_heap
+
+    class Node:
+        pass
+
+    old = Node()
+    old.self = old                      # a cycle: reference counting alone never frees it
+    gone = weakref.ref(old)
+    freeze_heap()
+    del old
+    assert gone() is not None           # frozen: no collection looks at it
+    freeze_heap()
+    assert gone() is None
+    gc.unfreeze()
