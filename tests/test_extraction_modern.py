@@ -61,12 +61,12 @@ def test_dateline_year_overrides_the_default_and_dateline_stays_out(found):
      "the United States must stop", "China", "United States"),                            # "As X noted, ..."
     ("Japan must open its markets to American goods, as Trade Representative Clayton Yeutter stressed.\n",
      "Japan must open its markets", "United States", "Japan"),                             # "..., as X stressed"
-    ("The remarks echoed Belgian Trade Minister Herman De Croo, who said the community would retaliate against "
-     "the United States.\n", "the community would retaliate", "Belgium", "United States"),  # "X, who said ..."
+    ("The remarks echoed Belgian Trade Minister Anne Vermeulen, who said the community would hit back at "
+     "the United States.\n", "the community would hit back", "Belgium", "United States"),   # "X, who said ..."
     ("On Wednesday, the Egyptian foreign minister denounced the maritime deal between Turkey and Libya.\n",
      "denounced the maritime deal", "Egypt", "Turkey"),                                    # a speech act verb
-    ("Ecuador's oil minister Javier Espinosa was quoted today as saying Venezuela will supply the oil on Ecuador's "
-     "account.\n", "Venezuela will supply the oil", "Ecuador", "Venezuela"),             # "was quoted as saying"
+    ("Peru's mining minister Carlos Rivas was quoted today as saying Chile will ship the copper for Peru "
+     "next year.\n", "Chile will ship the copper", "Peru", "Chile"),                      # "was quoted as saying"
 ])
 def test_reported_speech_forms_of_news_copy(text, starts, speaker_party, target_party):
     found = extract_statements(text, year=2020, relevance_filter=False)
