@@ -28,7 +28,8 @@ if not (CHROMIUM.is_file() and CHROMEDRIVER.is_file()):
     pytest.skip("chromium and chromium-driver are missing: `apt-get install -y chromium chromium-driver` "
                 "(scripts/setup.sh test does it)", allow_module_level=True)
 
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
+from selenium.common.exceptions import (  # noqa: E402
+    NoSuchElementException, StaleElementReferenceException, WebDriverException)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
@@ -85,11 +86,24 @@ def browser():
     driver.quit()
 
 
+# Chromium's own word for an element read while its page is being replaced; it arrives as a plain
+# WebDriverException, not StaleElementReferenceException (seen in CI with chrome 150).
+NODE_LEFT_DOCUMENT = "does not belong to the document"
+
+
 def wait(driver, condition, seconds: float = 20):
     """Until ``condition(driver)`` is truthy; a page reloading meanwhile (stale elements) just means not yet."""
-    return WebDriverWait(driver, seconds, poll_frequency=0.1,
-                         ignored_exceptions=(StaleElementReferenceException, NoSuchElementException, IndexError)
-                         ).until(lambda d: condition(d))
+    def settled(d):
+        try:
+            return condition(d)
+        except WebDriverException as error:
+            if isinstance(error, (StaleElementReferenceException, NoSuchElementException)) \
+                    or NODE_LEFT_DOCUMENT in (error.msg or ""):
+                return False
+            raise
+        except IndexError:
+            return False
+    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(settled)
 
 
 def shot(driver, name: str) -> None:
