@@ -10,18 +10,20 @@ server's sockets and memory. Here every request's headers must arrive within
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
-from service.fast_lane import FastLane
+from service.fast_lane import REFUSED, FastLane
 from service.limits import Limits
 from service.logs import HEADER, REQUEST_ID, request_id
 
 
 REFUSED_READ_PAUSE_S = 0.25
-"""After a 429 the connection is not read for this long. ``Retry-After`` asks for a second; a client that
+"""After a 429 (the fast lane's or the app's, marked ``REFUSED`` in the scope) the connection is not read for
+this long. ``Retry-After`` asks for a second; a client that
 retries at once waits here instead, so a flood of eager clients cannot keep the event loop busy refusing."""
 
 
@@ -52,12 +54,22 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         written here instead. A client that is not reading its answers gets the ordinary path (which waits for
         the socket to drain)."""
         scope = cycle.scope
+        cycle.on_response = partial(self._response_complete, cycle)
         response = None if self._lane is None or self.flow.write_paused else self._lane.answer(scope["method"],
                                                                                               scope["path"])
         if response is None:
             super()._start_asgi_task(cycle, app)
         else:
+            scope[REFUSED] = response.status_code == 429
             self._answer_in_place(cycle, response)
+
+    def _response_complete(self, cycle: RequestResponseCycle) -> None:
+        """uvicorn's end of a response (which resumes reading and starts a pipelined request), then a read pause
+        if it was a refusal."""
+        self.on_response_complete()
+        if cycle.scope.get(REFUSED) and not self.transport.is_closing():
+            self.flow.pause_reading()
+            self.loop.call_later(REFUSED_READ_PAUSE_S, self._resume_after_refusal)
 
     def _answer_in_place(self, cycle: RequestResponseCycle, response: Response) -> None:
         """Write the whole response at once, access-logged under its request id as uvicorn logs it. A client
@@ -83,9 +95,6 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         if not cycle.keep_alive:
             self.transport.close()
         cycle.on_response()
-        if response.status_code == 429 and not self.transport.is_closing():
-            self.flow.pause_reading()
-            self.loop.call_later(REFUSED_READ_PAUSE_S, self._resume_after_refusal)
 
     def _resume_after_refusal(self) -> None:
         """Read again, unless uvicorn has since paused reading for its own reasons (a request in progress or

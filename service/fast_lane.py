@@ -21,6 +21,9 @@ from service.metrics import ServiceMetrics
 
 HEALTH_PATH = "/healthz"
 HEALTHY = {"status": "ok"}
+REFUSED = "stance.refused"
+"""Scope key set on a request answered 429, by the fast lane or the app: the protocol then pauses reading its
+connection (``service.connections``)."""
 
 
 class FastLane:

@@ -9,7 +9,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import ServiceError
-from service.fast_lane import FastLane
+from service.fast_lane import REFUSED, FastLane
 from service.logs import HEADER, REQUEST_ID, request_id
 from service.metrics import ServiceMetrics
 
@@ -105,11 +105,14 @@ class BodyLimit:
 
 
 class ShedWhenFull:
-    """429 before the body is read when a route's queue has no room for even one more unit.
+    """429 before the body is read when a route's queue has no room for even one more unit, and every 429 marked
+    in the scope (``REFUSED``).
 
     A refusal that first reads and validates a body of statements costs several times one that does not; the
     answer is the same 429 either way. Under ``stance serve`` the protocol answers these first (``FastLane``);
-    this is the same refusal under any other ASGI server.
+    this is the same refusal under any other ASGI server. The mark tells ``stance serve``'s protocol to pause the
+    connection after any refusal, also one the app gave after reading the body (an article larger than the room
+    left in the queue).
     """
 
     def __init__(self, app: ASGIApp, lane: FastLane):
@@ -117,10 +120,19 @@ class ShedWhenFull:
         self.lane = lane
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        refusal = self.lane.refusal(scope["method"], scope["path"]) if scope["type"] == "http" else None
-        if refusal is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        refusal = self.lane.refusal(scope["method"], scope["path"])
+        if refusal is None:
+            async def send_marked(message: Message) -> None:
+                if message["type"] == "http.response.start" and message["status"] == 429:
+                    scope[REFUSED] = True
+                await send(message)
+
+            await self.app(scope, receive, send_marked)
+            return
+        scope[REFUSED] = True
         # The request metrics count it under its route, as if the route had refused it.
         scope["route"] = next((r for r in scope["app"].router.routes if getattr(r, "path", None) == scope["path"]),
                               None)

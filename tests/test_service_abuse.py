@@ -20,6 +20,7 @@ import pytest
 
 from eval.bench import process_memory
 from eval.flood import overload
+from service.connections import REFUSED_READ_PAUSE_S
 from service.process import stance_server
 from test_service import metric
 
@@ -73,6 +74,58 @@ def test_score_flood_at_4x_capacity(tiny_model_dir):
             text = client.get("/metrics").text
             assert metric(text, "stance_requests_total", route="/v1/score", status="429") == refused
             assert metric(text, "stance_errors_total", kind="overloaded") == refused
+
+
+def read_answer(sock: socket.socket) -> bytes:
+    """One whole HTTP answer with a Content-Length body."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += sock.recv(65536)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head + b"\r\n\r\n" + body
+
+
+def post(path: str, payload: dict) -> bytes:
+    body = json.dumps(payload).encode()
+    return (b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+            % (path.encode(), len(body), body))
+
+
+def test_a_connection_refused_by_the_app_is_not_read_again_at_once(tiny_model_dir, seed_article):
+    """The app refuses an article larger than the room left in a queue that is not full (so the fast lane let it
+    through and its body was read). That connection is then not read for ``REFUSED_READ_PAUSE_S``, as after the
+    fast lane's own refusals: a client that retries at once waits, and cannot keep the event loop busy refusing."""
+    text = seed_article.read_text(encoding="utf-8")
+    long = "\n\n".join([text] * 6)
+    room = len(long) + len(text) // 2                       # the long article plus half of another
+    with stance_server(tiny_model_dir, "onnx", "--max-pending-chars", str(room),
+                       "--max-article-chars", str(room)) as server, \
+            httpx.Client(base_url=server.base_url, timeout=60) as client, ThreadPoolExecutor(1) as pool:
+        assert client.post("/v1/analyze", json={"text": text, "year": 2023}).status_code == 200   # rate measured
+        for _ in range(5):                                  # until the second article arrives while the first runs
+            busy = pool.submit(client.post, "/v1/analyze", json={"text": long, "year": 2023})
+            while not busy.done() and not metric(client.get("/metrics").text, "stance_extraction_pending_characters"):
+                time.sleep(0.01)
+            sock = open_socket(server)
+            try:
+                sock.sendall(post("/v1/analyze", {"text": text, "year": 2023}))
+                refused = read_answer(sock)
+                if refused.startswith(b"HTTP/1.1 429"):
+                    answered = time.monotonic()
+                    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    health = read_answer(sock)
+                    waited = time.monotonic() - answered
+            finally:
+                sock.close()
+            assert busy.result().status_code == 200
+            if refused.startswith(b"HTTP/1.1 429"):
+                break
+        assert refused.startswith(b"HTTP/1.1 429") and b'"overloaded"' in refused, refused[:200]
+        assert health.startswith(b"HTTP/1.1 200")
+        assert waited >= REFUSED_READ_PAUSE_S * 0.9, waited
 
 
 @pytest.fixture(scope="module")
