@@ -47,12 +47,15 @@ def fit_and_publish(part: str, out: Path, run_fit: Callable[[], dict], publish: 
 @extractor_app.command("fit")
 def fit(
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="Weights file (default: model/extraction/relevance.json)."),
-    limit: Optional[int] = typer.Option(None, help="Use only the first N annotated articles (quick runs)."),
+    limit: Optional[int] = typer.Option(
+        None, help="Use only the first N annotated articles and the codebook's worked examples (quick runs)."),
     publish: Optional[str] = PublishOpt,
     base: Optional[str] = BaseOpt,
     models: Optional[Path] = ModelsOpt,
 ) -> None:
     """Fit the relevance filter on train-split articles, pick its threshold on dev, report test P/R/F1.
+
+    Every codebook worked example must pass the filter; the report says how many do (worked_examples).
 
     The weights file is the default for new versions; a served model extracts with the filter of its own
     version, so the new filter reaches `/v1/analyze` and `stance score` through --publish and `stance promote`.

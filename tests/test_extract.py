@@ -9,6 +9,8 @@ import pytest
 
 from conftest import REPO, run_stance
 from model.extraction import extract_statements
+from model.extraction.weights import ExtractorWeights
+from model.matching import match_spans
 from training.annotations import load_annotations
 from training.corpora import UNGDCorpus, corpora_root
 
@@ -40,7 +42,8 @@ def test_seed_speakers_resolved_from_pronouns_and_surnames(seed_article):
     assert she.speaker == "Ursula von der Leyen" and she.kind == "direct"   # "she said"
     xi = next(s for s in statements if s.text.startswith("China is ready"))
     assert xi.speaker == "Xi Jinping"                                        # bare "Xi"
-    barkin = [s for s in statements if s.speaker == "Noah Barkin"]
+    # attribution, before the filter: the seed article's gold has only the first of Barkin's three quotes
+    barkin = [s for s in extract_statements(text, year=2023, relevance_filter=False) if s.speaker == "Noah Barkin"]
     assert barkin and all(s.speaker_party == "" for s in barkin)             # analyst: third party
     assert any(s.cue == "continued" for s in barkin)                         # quote after quote, same speaker
     assert by_start and all(s.speaker_party != s.target_party for s in statements)
@@ -90,7 +93,7 @@ def test_extract_cli_table_and_jsonl(seed_article):
     assert {"text", "start", "end", "kind", "speaker", "speaker_party", "target_party", "cue", "sentence"} <= set(rec)
 
 
-def test_relevance_filter_is_fitted_and_applied(tmp_path, seed_article):
+def test_relevance_filter_is_fitted_and_applied(seed_article):
     from model.extraction.relevance import WEIGHTS_FILE
     from model.extraction.weights import load_weights, probability
 
@@ -103,9 +106,19 @@ def test_relevance_filter_is_fitted_and_applied(tmp_path, seed_article):
     for st in unfiltered:
         if (st.start, st.end) not in {(s.start, s.end) for s in kept}:
             assert probability(st.extra["features"], weights) < weights["threshold"]
+
+
+def test_refit_filter_keeps_every_worked_example(tmp_path, seed_article):
+    """The codebook's worked examples bind the fit: a quick fit reads the seed article and keeps all 20."""
     out = tmp_path / "relevance.json"
     report = json.loads(run_stance("extractor", "fit", "--limit", "25", "--out", str(out)).stdout)
     assert set(report) >= {"dev", "test", "candidates"} and json.loads(out.read_text())["weights"]
+    assert report["worked_examples"] == {"gold": 20, "found": 20, "kept": 20}
+    refit = ExtractorWeights.in_folder(tmp_path, [out.name])
+    statements = extract_statements(seed_article.read_text(encoding="utf-8"), year=2023, weights=refit)
+    spans = [(s.start, s.end) for s in statements]
+    gold = [(g["start"], g["end"]) for g in load_annotations([SEED_GOLD])]
+    assert len(match_spans(gold, spans)) == len(gold) == 20
 
 
 PATTERNS = (
