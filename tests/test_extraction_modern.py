@@ -81,3 +81,17 @@ def test_the_lead_sentence_after_a_dateline_is_a_statement():
     found = extract_statements(text, year=1987, relevance_filter=False)
     lead = next(s for s in found if s.cue == "said")
     assert lead.text.startswith("Japan will open its rice market") and lead.start > text.index("March 3 -")
+
+
+def test_a_pronoun_in_a_paragraph_that_opens_with_a_new_speaker_is_that_speaker():
+    text = ("River dispute flares\n"
+            "Paraguayan president Ana Duarte said on Monday that Bolivia had broken the river treaty.\n"
+            "On Tuesday, Chilean foreign minister Pablo Ruiz speaking to a university audience in Santiago called the "
+            'treaty "unfair". "The treaty ignores the rights of every country upstream and Bolivia knows it", he added. '
+            "He also noted that the Bolivian congress never ratified the treaty.\n")
+    found = extract_statements(text, year=2020, relevance_filter=False)
+    later = [s for s in found if s.start > text.index("On Tuesday")]
+    assert {s.cue for s in later} >= {"added", "noted"}
+    assert all((s.speaker, s.speaker_party) == ("Pablo Ruiz", "Chile") for s in later)
+    first = next(s for s in found if s.text.startswith("Bolivia had broken"))
+    assert first.speaker_party == "Paraguay"

@@ -136,6 +136,10 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
             return ctx.last_institution
         if low in ("i", "we", "they") and ctx.last_speaker is None and ctx.publisher:
             return ctx.publisher  # "I ..." of a message, "They discussed ..." of a readout the article opens with
+        if low in ("he", "she") and offset is not None:
+            topic = paragraph_person(ctx, offset)
+            if topic is not None:
+                return resolve_speaker(topic, None, None, ctx)
         if ctx.last_speaker or low not in ("he", "she") or offset is None:
             return ctx.last_speaker
         before = [name for s, _, name in ctx.person_mentions if s < offset]
@@ -166,6 +170,18 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
         return None
     name = re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.I) if len(phrase.split()) > 1 else phrase
     return Speaker(name[:1].upper() + name[1:], party)
+
+
+def paragraph_person(ctx: ArticleContext, offset: int) -> str | None:
+    """Who "he" or "she" at ``offset`` is when its paragraph has moved on from the last speaker: the first person
+    the paragraph names before it. News copy opens a paragraph with a new speaker ("On Tuesday, Greek prime minister
+    X, speaking to ..., called ...") whose own verb the parse may miss; the pronouns after it are still that person's.
+    None when the paragraph names the last speaker, or nobody, before ``offset``."""
+    p0 = ctx.text.rfind("\n", 0, offset) + 1
+    named = [ctx.surnames.get(name, name) for s, _, name in ctx.person_mentions if p0 <= s < offset]
+    if not named or (ctx.last_speaker is not None and ctx.last_speaker.name in named):
+        return None
+    return named[0]
 
 
 def article_context(text: str, year: int | None, dateline_party: str | None = None) -> ArticleContext:
