@@ -95,3 +95,24 @@ def test_a_pronoun_in_a_paragraph_that_opens_with_a_new_speaker_is_that_speaker(
     assert all((s.speaker, s.speaker_party) == ("Pablo Ruiz", "Chile") for s in later)
     first = next(s for s in found if s.text.startswith("Bolivia had broken"))
     assert first.speaker_party == "Paraguay"
+
+
+def test_a_bare_title_before_a_known_name_keeps_the_party_the_article_gave_the_person():
+    text = ("Rail talks\n"
+            "Portuguese President Rui Tavares met Swiss President Lena Morf in Bern on Monday. Switzerland hosts "
+            "the talks every year, and Switzerland wants a new rail link.\n"
+            "President Tavares said the talks with Switzerland had been frank and useful.\n"
+            "Mr Tavares added that the new rail link would help both economies.\n")
+    found = extract_statements(text, year=2021, relevance_filter=False)
+    tavares = [s for s in found if s.speaker == "Rui Tavares"]
+    assert {s.cue for s in tavares} == {"said", "added"}
+    assert all(s.speaker_party == "Portugal" for s in tavares)
+
+
+def test_a_headline_naming_a_country_does_not_give_the_first_person_its_party():
+    text = ("Swiss rail plan stalls\n"
+            "Portuguese President Rui Tavares flew to Bern on Monday.\n"
+            "Tavares said that Switzerland had delayed the rail link again.\n")
+    found = extract_statements(text, year=2021, relevance_filter=False)
+    st = next(s for s in found if s.text.startswith("Switzerland had delayed"))
+    assert (st.speaker_party, st.target_party) == ("Portugal", "Switzerland")

@@ -104,7 +104,7 @@ def learn_people(doc, ctx: ArticleContext) -> None:
             continue
         sent = next(s for s in doc.sents if s.start_char <= start < s.end_char)
         left = ctx.text[max(sent.start_char, start - 70):start]
-        left = re.split(r"[,;:.\"\u201c\u201d()]|\b(?:and|said|told|with|met|between)\b", left)[-1]
+        left = re.split(r"[\n,;:.\"\u201c\u201d()]|\b(?:and|said|told|with|met|between)\b", left)[-1]
         right = ctx.text[end:min(sent.end_char, end + 90)]
         appos = re.match(r"^\s*,\s*([^,;\"\u201c\u201d]{3,90})", right)
         context = left + " " + name + (" " + appos.group(1) if appos else "")
@@ -155,13 +155,15 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
     if person is not None:
         full = ctx.surnames.get(person, person)
         # "Mr Putin and Mr Netanyahu": the words around the first person, not the second's title.
-        own_words = next((p for p in re.split(r"\s+and\s+", phrase) if person in p), phrase)
-        own = ctx.speaker_party(own_words.replace(person, "")) if own_words != person else None
+        own_words = next((p for p in re.split(r"\s+and\s+", phrase) if person in p), phrase).replace(person, "")
+        # Only words that name a party (or a third party) beat what the article already said of the person:
+        # a bare title ("President Putin", "Mr Putin") does not make Putin speak for the article's main party.
+        own = phrase_party(own_words, ctx.year, None)
         party = own if own is not None else ctx.people.get(full)
         if party is None:
             # An official the article never introduces (wire copy: "Wang urged ...") most often
             # speaks for the dateline's country.
-            party = institution_party(full, ctx.year) or ctx.dateline_party or ""
+            party = institution_party(full, ctx.year) or ctx.speaker_party(own_words) or ctx.dateline_party or ""
         return Speaker(full, party)
     party = ctx.speaker_party(phrase)
     if party is None:
