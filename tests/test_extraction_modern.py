@@ -116,3 +116,14 @@ def test_a_headline_naming_a_country_does_not_give_the_first_person_its_party():
     found = extract_statements(text, year=2021, relevance_filter=False)
     st = next(s for s in found if s.text.startswith("Switzerland had delayed"))
     assert (st.speaker_party, st.target_party) == ("Portugal", "Switzerland")
+
+
+def test_an_unnamed_official_on_a_government_site_speaks_for_that_government():
+    text = ("Telephone conversation with Prime Minister of Norway Kari Lund\n"
+            "Vladimir Putin had a telephone conversation with Prime Minister of Norway Kari Lund. Norway currently "
+            "chairs the Arctic Council, and Norway and Russia share fishing grounds in the Barents Sea.\n"
+            "The President noted that fishing quotas in the Barents Sea had been agreed with Norway for many years.\n")
+    found = extract_statements(text, year=2021, source="http://en.kremlin.ru/events/president/news/1",
+                               relevance_filter=False)
+    st = next(s for s in found if s.text.startswith("fishing quotas"))
+    assert (st.speaker_party, st.target_party) == ("Russia", "Norway")

@@ -56,8 +56,10 @@ class ArticleContext:
         return self.party_counts.most_common(1)[0][0] if self.party_counts else None
 
     def speaker_party(self, phrase: str) -> str | None:
-        """The party a speaker phrase speaks for; unnamed officials speak for the dateline's country."""
-        return phrase_party(phrase, self.year, self.dateline_party or self.main_party())
+        """The party a speaker phrase speaks for; unnamed officials ("the President") speak for the government
+        whose own site published the article, else for the dateline's country."""
+        default = self.publisher.party if self.publisher else None
+        return phrase_party(phrase, self.year, default or self.dateline_party or self.main_party())
 
 
 _NAME_PARTICLE = re.compile(r"^(?:\s+(?:von|van|der|den|de|du|da|di|del|la|le|al|bin|ibn|el)\b)+\s+[A-Z][\w'-]+")
