@@ -127,3 +127,14 @@ def test_an_unnamed_official_on_a_government_site_speaks_for_that_government():
                                relevance_filter=False)
     st = next(s for s in found if s.text.startswith("fishing quotas"))
     assert (st.speaker_party, st.target_party) == ("Russia", "Norway")
+
+
+def test_a_person_the_readout_never_introduces_on_a_government_site_is_its_guest():
+    text = ("Talks in the Kremlin\n"
+            "Vladimir Putin met Kari Lund in the Kremlin. Norway and Russia signed a fisheries memorandum, and "
+            "Norway will host the next round.\n"
+            "Ms Lund said that the fisheries memorandum would serve both countries well.\n")
+    found = extract_statements(text, year=2021, source="http://en.kremlin.ru/events/president/news/2",
+                               relevance_filter=False)
+    st = next(s for s in found if s.text.startswith("the fisheries memorandum would"))
+    assert (st.speaker, st.speaker_party, st.target_party) == ("Kari Lund", "Norway", "Russia")

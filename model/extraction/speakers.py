@@ -55,6 +55,14 @@ class ArticleContext:
         """The party the article names most."""
         return self.party_counts.most_common(1)[0][0] if self.party_counts else None
 
+    def guest_party(self) -> str | None:
+        """On a government's own site, the party it names most besides its own: who the visitor, caller or
+        correspondent of its readout speaks for. None elsewhere."""
+        if self.publisher is None:
+            return None
+        others = [(n, p) for p, n in self.party_counts.items() if p != self.publisher.party]
+        return max(others, key=lambda np: (np[0], -self.first_seen.get(np[1], 0)))[1] if others else None
+
     def speaker_party(self, phrase: str) -> str | None:
         """The party a speaker phrase speaks for; unnamed officials ("the President") speak for the government
         whose own site published the article, else for the dateline's country."""
@@ -62,6 +70,8 @@ class ArticleContext:
         return phrase_party(phrase, self.year, default or self.dateline_party or self.main_party())
 
 
+_HONORIFIC = re.compile(r"^(?:Mr|Mrs|Ms|Dr|Messrs)\.?\s+(?=[A-Z])")
+"""A title the tagger takes into a PERSON ("Ms Lund"): without it the surname finds the person introduced earlier."""
 _NAME_PARTICLE = re.compile(r"^(?:\s+(?:von|van|der|den|de|du|da|di|del|la|le|al|bin|ibn|el)\b)+\s+[A-Z][\w'-]+")
 
 
@@ -71,11 +81,13 @@ def _people(doc, text: str) -> list[tuple[int, int, str]]:
     for ent in doc.ents:
         if ent.label_ != "PERSON" or len(ent.text) < 2:
             continue
-        end = ent.end_char
+        start, end = ent.start_char, ent.end_char
+        title = _HONORIFIC.match(ent.text)
+        start += title.end() if title and title.end() < len(ent.text) else 0
         m = _NAME_PARTICLE.match(text[end:end + 40])
         if m:
             end += m.end()
-        out.append((ent.start_char, end, text[ent.start_char:end].strip()))
+        out.append((start, end, text[start:end].strip()))
     return out
 
 
@@ -163,9 +175,10 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
         own = phrase_party(own_words, ctx.year, None)
         party = own if own is not None else ctx.people.get(full)
         if party is None:
-            # An official the article never introduces (wire copy: "Wang urged ...") most often
-            # speaks for the dateline's country.
-            party = institution_party(full, ctx.year) or ctx.speaker_party(own_words) or ctx.dateline_party or ""
+            # An official the article never introduces (wire copy: "Wang urged ...") most often speaks for the
+            # dateline's country; on a government's own site a person who is not its own office holder is its guest.
+            party = (institution_party(full, ctx.year) or ctx.speaker_party(own_words) or ctx.dateline_party
+                     or ctx.guest_party() or "")
         return Speaker(full, party)
     party = ctx.speaker_party(phrase)
     if party is None:
