@@ -118,23 +118,24 @@ def test_a_headline_naming_a_country_does_not_give_the_first_person_its_party():
     assert (st.speaker_party, st.target_party) == ("Portugal", "Switzerland")
 
 
-def test_an_unnamed_official_on_a_government_site_speaks_for_that_government():
-    text = ("Telephone conversation with Prime Minister of Norway Kari Lund\n"
-            "Vladimir Putin had a telephone conversation with Prime Minister of Norway Kari Lund. Norway currently "
-            "chairs the Arctic Council, and Norway and Russia share fishing grounds in the Barents Sea.\n"
-            "The President noted that fishing quotas in the Barents Sea had been agreed with Norway for many years.\n")
-    found = extract_statements(text, year=2021, source="http://en.kremlin.ru/events/president/news/1",
-                               relevance_filter=False)
-    st = next(s for s in found if s.text.startswith("fishing quotas"))
-    assert (st.speaker_party, st.target_party) == ("Russia", "Norway")
+KREMLIN_READOUT = "http://en.kremlin.ru/events/president/news/1"
 
 
-def test_a_person_the_readout_never_introduces_on_a_government_site_is_its_guest():
-    text = ("Talks in the Kremlin\n"
-            "Vladimir Putin met Kari Lund in the Kremlin. Norway and Russia signed a fisheries memorandum, and "
-            "Norway will host the next round.\n"
-            "Ms Lund said that the fisheries memorandum would serve both countries well.\n")
-    found = extract_statements(text, year=2021, source="http://en.kremlin.ru/events/president/news/2",
-                               relevance_filter=False)
-    st = next(s for s in found if s.text.startswith("the fisheries memorandum would"))
-    assert (st.speaker, st.speaker_party, st.target_party) == ("Kari Lund", "Norway", "Russia")
+@pytest.mark.parametrize("text, starts, speaker, speaker_party, target_party", [
+    # an unnamed official on a government's own site speaks for that government, not the party named most
+    ("Telephone conversation with Prime Minister of Norway Kari Lund\n"
+     "Vladimir Putin had a telephone conversation with Prime Minister of Norway Kari Lund. Norway currently chairs "
+     "the Arctic Council, and Norway and Russia share fishing grounds in the Barents Sea.\n"
+     "The President noted that fishing quotas in the Barents Sea had been agreed with Norway for many years.\n",
+     "fishing quotas", "President", "Russia", "Norway"),
+    # a person the readout never introduces, whose party no table gives, is the government's guest
+    ("Talks in the Kremlin\n"
+     "Vladimir Putin met Kari Lund in the Kremlin. Norway and Russia signed a fisheries memorandum, and Norway will "
+     "host the next round.\n"
+     "Ms Lund said that the fisheries memorandum would serve both countries well.\n",
+     "the fisheries memorandum would", "Kari Lund", "Norway", "Russia"),
+])
+def test_speakers_on_a_government_site(text, starts, speaker, speaker_party, target_party):
+    found = extract_statements(text, year=2021, source=KREMLIN_READOUT, relevance_filter=False)
+    st = next(s for s in found if s.text.startswith(starts))
+    assert (st.speaker, st.speaker_party, st.target_party) == (speaker, speaker_party, target_party)
