@@ -196,9 +196,14 @@ def paragraph_person(ctx: ArticleContext, offset: int) -> str | None:
     None when the paragraph names the last speaker, or nobody, before ``offset``."""
     p0 = ctx.text.rfind("\n", 0, offset) + 1
     named = [ctx.surnames.get(name, name) for s, _, name in ctx.person_mentions if p0 <= s < offset]
-    if not named or (ctx.last_speaker is not None and ctx.last_speaker.name in named):
+    if not named or ctx.last_speaker is not None and _names(ctx.last_speaker.name, ctx.text[p0:offset]):
         return None
     return named[0]
+
+
+def _names(person: str, text: str) -> bool:
+    """Whether ``text`` names ``person`` in full or by a short name (the tagger misses some mentions)."""
+    return any(re.search(rf"\b{re.escape(n)}\b", text) for n in (person, *_short_names(person)))
 
 
 def article_context(text: str, year: int | None, dateline_party: str | None = None) -> ArticleContext:
