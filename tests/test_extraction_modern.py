@@ -67,6 +67,10 @@ def test_dateline_year_overrides_the_default_and_dateline_stays_out(found):
      "denounced the maritime deal", "Egypt", "Turkey"),                                    # a speech act verb
     ("Peru's mining minister Carlos Rivas was quoted today as saying Chile will ship the copper for Peru "
      "next year.\n", "Chile will ship the copper", "Peru", "Chile"),                      # "was quoted as saying"
+    ("The Chilean foreign ministry concluded that Bolivia had no claim to the coast.\n",
+     "Bolivia had no claim", "Chile", "Bolivia"),                                           # "concluded that"
+    ("Chilean officials deemed that the Bolivian naval exercise breached the 1904 treaty.\n",
+     "the Bolivian naval exercise breached", "Chile", "Bolivia"),                           # "deemed that"
 ])
 def test_reported_speech_forms_of_news_copy(text, starts, speaker_party, target_party):
     found = extract_statements(text, year=2020, relevance_filter=False)

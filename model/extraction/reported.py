@@ -33,7 +33,7 @@ SAY_VERBS = {
     "indicate", "indicated", "predicts", "repeat", "repeated", "vow", "vowed", "vows", "agree", "agreed",
     "think", "thinks", "thought", "feel", "feels", "felt", "explain", "explained", "report", "reported",
     "quote", "quoted", "forecast", "estimate", "estimated", "informed", "inform", "advise", "advised", "assure",
-    "assured", "recall", "recalled",
+    "assured", "recall", "recalled", "conclude", "concluded", "concludes", "deem", "deemed", "deems",
     "forecast", "praise", "praised", "praises", "endorse", "endorsed", "hail", "hailed", "condemn", "condemned",
     "condemns", "blame", "blamed", "blames", "appeal", "appealed", "appeals", "request", "requested", "requests",
     "regret", "regretted", "protest", "protested", "object", "objected", "caution", "cautioned", "doubt",
