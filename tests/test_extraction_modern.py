@@ -164,3 +164,14 @@ def test_a_statement_on_an_agreement_between_two_parties_is_one_record_toward_ea
     chile = [s for s in found if s.speaker_party == "Chile"]
     assert sorted(s.target_party for s in chile) == ["Ecuador", "Peru"]
     assert [s.target_party for s in found if s.speaker_party == "Peru"] == ["Ecuador"]  # never its own party
+
+
+@pytest.mark.parametrize("text, starts, targets", [
+    ("Norwegian prime minister Kari Haugen called on Sweden and Finland to join the pipeline project.\n",
+     "called on Sweden and Finland", ["Finland", "Sweden"]),
+    ("Chilean foreign minister Pablo Ruiz appealed to Peru and Bolivia to reopen the border crossings.\n",
+     "appealed to Peru and Bolivia", ["Bolivia", "Peru"]),
+])
+def test_a_call_on_named_parties_is_one_record_toward_each(text, starts, targets):
+    found = extract_statements(text, year=2020, relevance_filter=False)
+    assert sorted(s.target_party for s in found if s.text.startswith(starts)) == targets

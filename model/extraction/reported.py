@@ -74,9 +74,18 @@ def speaker_span(subj, verb) -> tuple[int, int]:
     return start, end
 
 
+_ADDRESSING_PREPS = {("on", "call"), ("upon", "call"), ("to", "appe")}
+"""(preposition, the verb's first four letters) that name whom a demand is addressed to: "call on", "appeal to"."""
+
+
 def addressee(tok, text: str) -> str:
-    """Who the speech verb is addressed to ("warned Washington that ...", "urged the EU to ..."), as text."""
+    """Who the speech verb is addressed to ("warned Washington that ...", "urged the EU to ...", "called on Italy
+    and Egypt to ...", "appealed to Russia to ..."), as text."""
     obj = next((c for c in tok.children if c.dep_ in ("dobj", "dative")), None)
+    if obj is None:
+        prep = next((c for c in tok.children if c.dep_ == "prep" and (c.lower_, tok.lower_[:4]) in _ADDRESSING_PREPS),
+                    None)
+        obj = next((c for c in prep.children if c.dep_ == "pobj"), None) if prep is not None else None
     if obj is None:
         return ""
     start, end = subtree_span(obj)
