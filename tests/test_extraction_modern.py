@@ -71,6 +71,8 @@ def test_dateline_year_overrides_the_default_and_dateline_stays_out(found):
      "Bolivia had no claim", "Chile", "Bolivia"),                                           # "concluded that"
     ("Chilean officials deemed that the Bolivian naval exercise breached the 1904 treaty.\n",
      "the Bolivian naval exercise breached", "Chile", "Bolivia"),                           # "deemed that"
+    ("A spokesman for the Afghan army said two checkpoints were lost. The Taliban claimed responsibility for the "
+     "raids on the Afghan army.\n", "claimed responsibility", "Taliban", "Afghanistan"),    # a claim of an act
 ])
 def test_reported_speech_forms_of_news_copy(text, starts, speaker_party, target_party):
     found = extract_statements(text, year=2020, relevance_filter=False)

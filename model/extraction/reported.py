@@ -14,6 +14,7 @@ SPEECH_ACTS = {
     "denounce", "denounced", "denounces", "decried", "decries", "deplored", "deplores", "slammed", "slams", "lambasted",
     "calling", "denouncing", "criticising", "criticizing", "accusing", "rejecting", "welcoming", "praising",
     "condemning", "blaming", "demanding", "pledging", "promising", "threatening", "pressing", "opposing",
+    "claimed", "claims",
 }
 """Reported speech acts whose verb phrase is the statement ("denounced the deal", "..., calling it illegal")."""
 SAY_VERBS = {
