@@ -161,10 +161,10 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     # otherwise reads "MOSCOW, April 8 - Soviet Deputy ... said" as one broken sentence.
     doc = parse(" " * body_start + text[body_start:])
     ctx = article_context(text, year, dateline_party(layout, year))
-    learn_people(doc, ctx)
     publisher = publisher_party(source)
-    if publisher:
-        ctx.host = ctx.publisher = Speaker(publisher, publisher)
+    ctx.publisher = Speaker(publisher, publisher) if publisher else None
+    learn_people(doc, ctx)
+    ctx.host = ctx.publisher or ctx.host
 
     statements = []
     relevance = load_weights(weights.relevance) if relevance_filter else None

@@ -14,6 +14,7 @@ SPEECH_ACTS = {
     "denounce", "denounced", "denounces", "decried", "decries", "deplored", "deplores", "slammed", "slams", "lambasted",
     "calling", "denouncing", "criticising", "criticizing", "accusing", "rejecting", "welcoming", "praising",
     "condemning", "blaming", "demanding", "pledging", "promising", "threatening", "pressing", "opposing",
+    "claimed", "claims",
 }
 """Reported speech acts whose verb phrase is the statement ("denounced the deal", "..., calling it illegal")."""
 SAY_VERBS = {
@@ -33,7 +34,7 @@ SAY_VERBS = {
     "indicate", "indicated", "predicts", "repeat", "repeated", "vow", "vowed", "vows", "agree", "agreed",
     "think", "thinks", "thought", "feel", "feels", "felt", "explain", "explained", "report", "reported",
     "quote", "quoted", "forecast", "estimate", "estimated", "informed", "inform", "advise", "advised", "assure",
-    "assured", "recall", "recalled",
+    "assured", "recall", "recalled", "conclude", "concluded", "concludes", "deem", "deemed", "deems",
     "forecast", "praise", "praised", "praises", "endorse", "endorsed", "hail", "hailed", "condemn", "condemned",
     "condemns", "blame", "blamed", "blames", "appeal", "appealed", "appeals", "request", "requested", "requests",
     "regret", "regretted", "protest", "protested", "object", "objected", "caution", "cautioned", "doubt",
@@ -74,9 +75,18 @@ def speaker_span(subj, verb) -> tuple[int, int]:
     return start, end
 
 
+_ADDRESSING_PREPS = {("on", "call"), ("upon", "call"), ("to", "appe")}
+"""(preposition, the verb's first four letters) that name whom a demand is addressed to: "call on", "appeal to"."""
+
+
 def addressee(tok, text: str) -> str:
-    """Who the speech verb is addressed to ("warned Washington that ...", "urged the EU to ..."), as text."""
+    """Who the speech verb is addressed to ("warned Washington that ...", "urged the EU to ...", "called on Italy
+    and Egypt to ...", "appealed to Russia to ..."), as text."""
     obj = next((c for c in tok.children if c.dep_ in ("dobj", "dative")), None)
+    if obj is None:
+        prep = next((c for c in tok.children if c.dep_ == "prep" and (c.lower_, tok.lower_[:4]) in _ADDRESSING_PREPS),
+                    None)
+        obj = next((c for c in prep.children if c.dep_ == "pobj"), None) if prep is not None else None
     if obj is None:
         return ""
     start, end = subtree_span(obj)

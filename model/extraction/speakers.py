@@ -55,11 +55,23 @@ class ArticleContext:
         """The party the article names most."""
         return self.party_counts.most_common(1)[0][0] if self.party_counts else None
 
+    def guest_party(self) -> str | None:
+        """On a government's own site, the party it names most besides its own: who the visitor, caller or
+        correspondent of its readout speaks for. None elsewhere."""
+        if self.publisher is None:
+            return None
+        others = [(n, p) for p, n in self.party_counts.items() if p != self.publisher.party]
+        return max(others, key=lambda np: (np[0], -self.first_seen.get(np[1], 0)))[1] if others else None
+
     def speaker_party(self, phrase: str) -> str | None:
-        """The party a speaker phrase speaks for; unnamed officials speak for the dateline's country."""
-        return phrase_party(phrase, self.year, self.dateline_party or self.main_party())
+        """The party a speaker phrase speaks for; unnamed officials ("the President") speak for the government
+        whose own site published the article, else for the dateline's country."""
+        default = self.publisher.party if self.publisher else None
+        return phrase_party(phrase, self.year, default or self.dateline_party or self.main_party())
 
 
+_HONORIFIC = re.compile(r"^(?:Mr|Mrs|Ms|Dr|Messrs)\.?\s+(?=[A-Z])")
+"""A title the tagger takes into a PERSON ("Ms Lund"): without it the surname finds the person introduced earlier."""
 _NAME_PARTICLE = re.compile(r"^(?:\s+(?:von|van|der|den|de|du|da|di|del|la|le|al|bin|ibn|el)\b)+\s+[A-Z][\w'-]+")
 
 
@@ -69,11 +81,13 @@ def _people(doc, text: str) -> list[tuple[int, int, str]]:
     for ent in doc.ents:
         if ent.label_ != "PERSON" or len(ent.text) < 2:
             continue
-        end = ent.end_char
+        start, end = ent.start_char, ent.end_char
+        title = _HONORIFIC.match(ent.text)
+        start += title.end() if title and title.end() < len(ent.text) else 0
         m = _NAME_PARTICLE.match(text[end:end + 40])
         if m:
             end += m.end()
-        out.append((ent.start_char, end, text[ent.start_char:end].strip()))
+        out.append((start, end, text[start:end].strip()))
     return out
 
 
@@ -104,7 +118,7 @@ def learn_people(doc, ctx: ArticleContext) -> None:
             continue
         sent = next(s for s in doc.sents if s.start_char <= start < s.end_char)
         left = ctx.text[max(sent.start_char, start - 70):start]
-        left = re.split(r"[,;:.\"\u201c\u201d()]|\b(?:and|said|told|with|met|between)\b", left)[-1]
+        left = re.split(r"[\n,;:.\"\u201c\u201d()]|\b(?:and|said|told|with|met|between)\b", left)[-1]
         right = ctx.text[end:min(sent.end_char, end + 90)]
         appos = re.match(r"^\s*,\s*([^,;\"\u201c\u201d]{3,90})", right)
         context = left + " " + name + (" " + appos.group(1) if appos else "")
@@ -136,6 +150,10 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
             return ctx.last_institution
         if low in ("i", "we", "they") and ctx.last_speaker is None and ctx.publisher:
             return ctx.publisher  # "I ..." of a message, "They discussed ..." of a readout the article opens with
+        if low in ("he", "she") and offset is not None:
+            topic = paragraph_person(ctx, offset)
+            if topic is not None:
+                return resolve_speaker(topic, None, None, ctx)
         if ctx.last_speaker or low not in ("he", "she") or offset is None:
             return ctx.last_speaker
         before = [name for s, _, name in ctx.person_mentions if s < offset]
@@ -151,13 +169,16 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
     if person is not None:
         full = ctx.surnames.get(person, person)
         # "Mr Putin and Mr Netanyahu": the words around the first person, not the second's title.
-        own_words = next((p for p in re.split(r"\s+and\s+", phrase) if person in p), phrase)
-        own = ctx.speaker_party(own_words.replace(person, "")) if own_words != person else None
+        own_words = next((p for p in re.split(r"\s+and\s+", phrase) if person in p), phrase).replace(person, "")
+        # Only words that name a party (or a third party) beat what the article already said of the person:
+        # a bare title ("President Putin", "Mr Putin") does not make Putin speak for the article's main party.
+        own = phrase_party(own_words, ctx.year, None)
         party = own if own is not None else ctx.people.get(full)
         if party is None:
-            # An official the article never introduces (wire copy: "Wang urged ...") most often
-            # speaks for the dateline's country.
-            party = institution_party(full, ctx.year) or ctx.dateline_party or ""
+            # An official the article never introduces (wire copy: "Wang urged ...") most often speaks for the
+            # dateline's country; on a government's own site a person who is not its own office holder is its guest.
+            party = (institution_party(full, ctx.year) or ctx.speaker_party(own_words) or ctx.dateline_party
+                     or ctx.guest_party() or "")
         return Speaker(full, party)
     party = ctx.speaker_party(phrase)
     if party is None:
@@ -166,6 +187,23 @@ def resolve_speaker(phrase: str, doc, offset: int | None, ctx: ArticleContext) -
         return None
     name = re.sub(r"^(?:the|a|an)\s+", "", phrase, flags=re.I) if len(phrase.split()) > 1 else phrase
     return Speaker(name[:1].upper() + name[1:], party)
+
+
+def paragraph_person(ctx: ArticleContext, offset: int) -> str | None:
+    """Who "he" or "she" at ``offset`` is when its paragraph has moved on from the last speaker: the first person
+    the paragraph names before it. News copy opens a paragraph with a new speaker ("On Tuesday, Greek prime minister
+    X, speaking to ..., called ...") whose own verb the parse may miss; the pronouns after it are still that person's.
+    None when the paragraph names the last speaker, or nobody, before ``offset``."""
+    p0 = ctx.text.rfind("\n", 0, offset) + 1
+    named = [ctx.surnames.get(name, name) for s, _, name in ctx.person_mentions if p0 <= s < offset]
+    if not named or ctx.last_speaker is not None and _names(ctx.last_speaker.name, ctx.text[p0:offset]):
+        return None
+    return named[0]
+
+
+def _names(person: str, text: str) -> bool:
+    """Whether ``text`` names ``person`` in full or by a short name (the tagger misses some mentions)."""
+    return any(re.search(rf"\b{re.escape(n)}\b", text) for n in (person, *_short_names(person)))
 
 
 def article_context(text: str, year: int | None, dateline_party: str | None = None) -> ArticleContext:

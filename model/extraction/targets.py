@@ -13,6 +13,10 @@ from model.extraction.speakers import ArticleContext
 
 _PLACE_BEFORE = re.compile(r"\b(?:in|on|around|over|across)\s+(?:the\s+)?$")
 """A party named as a place ("the situation in Syria") is a topic of talks, not the side they are held with."""
+_BETWEEN = re.compile(
+    r"\b(?:agreements?|deals?|accords?|treat(?:y|ies)|memorand(?:um|a)|pacts?|demarcation)\b[^.;]{0,40}?\bbetween\s+"
+    r"(?P<pair>[^.;,]{2,60}?\s+and\s+(?:the\s+)?[A-Z][\w-]*)")
+"""An agreement and the two parties it binds ("the border agreement signed between Turkey and Libya")."""
 RELATION_WORDS = re.compile(
     r"\b(summit|talks|negotiations?|relations(?:hip)?|dispute|row|rift|tensions?|friction|retaliation|sanctions|"
     r"trade war|bilateral|confrontation|agreement|accord|pact)\b", re.I)
@@ -63,9 +67,18 @@ def rule_targets(content: str, speaker_party: str, ctx: ArticleContext, addresse
     """The hand-ordered rules' targets: every party a demand is addressed to, else ``choose_target``'s one."""
     targets = addressed_parties(addressee, speaker_party, ctx.year)
     if len(targets) < 2:
+        targets = signatories(content, speaker_party, ctx.year)
+    if len(targets) < 2:
         target = choose_target(content, speaker_party, ctx, addressee, relation_first=cue in RELATION_CUES)
         targets = [target] if target else []
     return targets
+
+
+def signatories(content: str, speaker_party: str, year: int | None) -> list[str]:
+    """The parties of an agreement "between X and Y" the statement is about: a statement against (or for) a
+    bilateral agreement is toward each signatory (codebook addendum), the speaker's own party left out."""
+    m = _BETWEEN.search(content)
+    return addressed_parties(m.group("pair"), speaker_party, year) if m else []
 
 
 def addressed_parties(addressee: str, speaker_party: str, year: int | None) -> list[str]:
