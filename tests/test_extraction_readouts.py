@@ -87,3 +87,17 @@ def test_an_opening_they_of_a_readout_is_its_publisher_only_on_its_site():
     kremlin = extract_statements(text, year=2003, relevance_filter=False, source="http://en.kremlin.ru/d/1")
     assert [(s.speaker_party, s.target_party) for s in kremlin] == [("Russia", "Kazakhstan")]
     assert extract_statements(text, year=2003, relevance_filter=False) == []
+
+
+def test_the_un_is_a_side_when_its_secretary_general_takes_part():
+    """The UN named as a forum is no target; a meeting with the Secretary-General makes it the other side."""
+    met = ("Vladimir Putin met with UN Secretary-General Antonio Guterres in Sochi.\n"
+           "Mr Putin stressed that Russia valued its close partnership with the UN and the work of the Organisation.\n"
+           "The two also discussed the situation in Syria and the talks on a settlement there.\n")
+    found = extract_statements(met, year=2021, relevance_filter=False)
+    partnership = next(s for s in found if "close partnership" in s.text)
+    assert partnership.target_party == "United Nations"
+    forum = ("Vladimir Putin met with Chancellor of Germany Olaf Scholz in Moscow.\n"
+             "Mr Putin stressed that Russia valued its cooperation with Germany at the UN and within the G20.\n")
+    found = extract_statements(forum, year=2022, relevance_filter=False)
+    assert next(s for s in found if "cooperation with Germany" in s.text).target_party == "Germany"

@@ -12,8 +12,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from model.extraction.resolution import (GOVERNMENT_WORDS, THIRD_PARTY_WORDS, institution_party, mentions,
-                                         party_in, phrase_party)
+from model.extraction.resolution import (GOVERNMENT_WORDS, THIRD_PARTY_WORDS, UN_PARTIES, institution_party,
+                                         mentions, party_in, phrase_party)
 
 PRONOUNS = {"he", "she", "they", "it", "we", "i"}
 COLLECTIVE = re.compile(r"^(?:the |both |all )?(?:two |both |three )?(?:leaders|presidents|sides|parties|heads of state|"
@@ -54,6 +54,11 @@ class ArticleContext:
     def main_party(self) -> str | None:
         """The party the article names most."""
         return self.party_counts.most_common(1)[0][0] if self.party_counts else None
+
+    def forums(self) -> set[str]:
+        """Organisations named as a forum ("at the UN", "a UN resolution"), never a target: the UN, unless someone
+        in the article speaks for it (the Secretary-General meeting a president), which makes it a side."""
+        return UN_PARTIES - set(self.people.values())
 
     def guest_party(self) -> str | None:
         """On a government's own site, the party it names most besides its own: who the visitor, caller or

@@ -76,7 +76,7 @@ def _regions(q: TargetQuery) -> dict[str, tuple[int, int]]:
 
 def _main_rank(party: str, q: TargetQuery) -> int:
     ranked = [p for p, _ in sorted(q.ctx.party_counts.items(), key=lambda kv: (-kv[1], q.ctx.first_seen.get(kv[0], 0)))
-              if p != q.speaker_party and p not in UN_PARTIES]
+              if p != q.speaker_party and p not in q.ctx.forums()]
     return ranked.index(party) if party in ranked else len(ranked)
 
 
