@@ -18,7 +18,7 @@ TRANSCRIPT = (
 READOUT = (
     "Vladimir Putin had a telephone conversation with Prime Minister of Israel Benjamin Netanyahu.\n"
     "The leaders discussed the situation in Syria and the fight against international terrorism.\n"
-    "Mr Putin and Mr Netanyahu agreed to step up contacts between the two countries at various levels.\n"
+    "Mr Putin and Mr Netanyahu agreed to hold regular consultations on water, farming and cyber security.\n"
 )
 
 
