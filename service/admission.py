@@ -44,7 +44,7 @@ class Admission:
                 raise ServiceError(413, "too_large", f"{n} {self.unit} take about {n / rate:.1f} s here "
                                                      f"({rate:,.0f} {self.unit}/s), over the {self.timeout_s:g} s "
                                                      f"timeout: send at most {int(rate * self.timeout_s)}")
-            if self.pending + n > self.limit or (self.pending and rate and self._late(self.pending + n, rate)):
+            if self._no_room(n, rate):
                 raise ServiceError(429, "overloaded", f"service is full ({self.pending} {self.unit} pending, "
                                                       f"limit {self.limit}); retry shortly")
             self.pending += n
@@ -53,12 +53,13 @@ class Admission:
     def full(self) -> bool:
         """Whether not even one more unit would be admitted now (read without the lock: a hint for shedding a
         request before its body is parsed; ``admit`` still decides for every request that gets past it)."""
-        rate = self.rate
-        return self.pending + 1 > self.limit or bool(self.pending and rate and self._late(self.pending + 1, rate))
+        return self._no_room(1, self.rate)
 
-    def _late(self, units: int, rate: float) -> bool:
-        """Whether ``units`` queued at ``rate`` would not all be done within the queue's share of the timeout."""
-        return units / rate > DEADLINE_SHARE * self.timeout_s
+    def _no_room(self, n: int, rate: float | None) -> bool:
+        """Whether ``n`` more units would pass the bound, or, queued behind pending work, would not all be done at
+        ``rate`` within the queue's share of the timeout."""
+        units = self.pending + n
+        return units > self.limit or bool(self.pending and rate and units / rate > DEADLINE_SHARE * self.timeout_s)
 
     def release(self, n: int) -> None:
         with self._lock:

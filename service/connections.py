@@ -23,8 +23,8 @@ from service.logs import HEADER, REQUEST_ID, request_id
 
 REFUSED_READ_PAUSE_S = 0.25
 """After a 429 (the fast lane's or the app's, marked ``REFUSED`` in the scope) the connection is not read for
-this long. ``Retry-After`` asks for a second; a client that
-retries at once waits here instead, so a flood of eager clients cannot keep the event loop busy refusing."""
+this long. ``Retry-After`` asks for a second; a client that retries at once waits here instead, so a flood of
+eager clients cannot keep the event loop busy refusing."""
 
 
 def fast_lane_of(app: object) -> FastLane | None:

@@ -60,13 +60,17 @@ class ArticleContext:
         in the article speaks for it (the Secretary-General meeting a president), which makes it a side."""
         return UN_PARTIES - set(self.people.values())
 
+    def ranked_parties(self, exclude: set[str]) -> list[str]:
+        """The parties the article names, most named first (ties: the first named), without ``exclude``."""
+        ranked = sorted(self.party_counts.items(), key=lambda kv: (-kv[1], self.first_seen.get(kv[0], 0)))
+        return [p for p, _ in ranked if p not in exclude]
+
     def guest_party(self) -> str | None:
         """On a government's own site, the party it names most besides its own: who the visitor, caller or
         correspondent of its readout speaks for. None elsewhere."""
         if self.publisher is None:
             return None
-        others = [(n, p) for p, n in self.party_counts.items() if p != self.publisher.party]
-        return max(others, key=lambda np: (np[0], -self.first_seen.get(np[1], 0)))[1] if others else None
+        return next(iter(self.ranked_parties({self.publisher.party})), None)
 
     def speaker_party(self, phrase: str) -> str | None:
         """The party a speaker phrase speaks for; unnamed officials ("the President") speak for the government

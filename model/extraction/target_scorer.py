@@ -74,12 +74,6 @@ def _regions(q: TargetQuery) -> dict[str, tuple[int, int]]:
             "paragraph": (p0, p1 if p1 >= 0 else len(q.text)), "headline": (0, _headline_end(q.text))}
 
 
-def _main_rank(party: str, q: TargetQuery) -> int:
-    ranked = [p for p, _ in sorted(q.ctx.party_counts.items(), key=lambda kv: (-kv[1], q.ctx.first_seen.get(kv[0], 0)))
-              if p != q.speaker_party and p not in q.ctx.forums()]
-    return ranked.index(party) if party in ranked else len(ranked)
-
-
 def _words_around(text: str, m: PartyMention) -> list[str]:
     before = _WORD.findall(text[max(0, m.start - 30):m.start].lower())[-2:]
     after = _WORD.findall(text[m.end:m.end + 20].lower())[:1]
@@ -103,7 +97,8 @@ def candidate_features(q: TargetQuery) -> dict[str, list[str]]:
             if m.start >= s and m.end <= e:
                 named.setdefault(m.party, set()).add(where)
     addressed = {m.party for m in mentions(q.addressee, q.ctx.year)} if q.addressee else set()
-    ranks = {p: _main_rank(p, q) for p in q.ctx.party_counts}
+    ranked = q.ctx.ranked_parties({q.speaker_party, *q.ctx.forums()})
+    ranks = {p: ranked.index(p) if p in ranked else len(ranked) for p in q.ctx.party_counts}
     main = [p for p, r in ranks.items() if r <= 1 and p != q.speaker_party]
     parties = [p for p in (*named, *addressed, *main, *q.rules) if p != q.speaker_party]
     in_content = [m.party for m in all_mentions if q.start <= m.start and m.end <= q.end]

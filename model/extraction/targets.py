@@ -38,7 +38,8 @@ def choose_target(content: str, speaker_party: str, ctx: ArticleContext, address
     spoken_to = party_in(addressee, ctx.year, exclude=speaker_party or None) if addressee else None
     if spoken_to:
         return spoken_to
-    named = [m for m in mentions(content, ctx.year) if m.party != speaker_party and m.party not in ctx.forums()]
+    forums = ctx.forums()
+    named = [m for m in mentions(content, ctx.year) if m.party != speaker_party and m.party not in forums]
     main = _main_other(speaker_party, ctx)
     actors = [m for m in named if not _PLACE_BEFORE.search(content[max(0, m.start - 12):m.start])]
     if relation_first and main and (not actors or main in {m.party for m in actors}):
@@ -53,10 +54,7 @@ def choose_target(content: str, speaker_party: str, ctx: ArticleContext, address
 
 def _main_other(speaker_party: str, ctx: ArticleContext) -> str | None:
     """The party the article names most, other than the speaker's (ties: the first named)."""
-    for party, _ in sorted(ctx.party_counts.items(), key=lambda kv: (-kv[1], ctx.first_seen.get(kv[0], 0))):
-        if party != speaker_party and party not in ctx.forums():
-            return party
-    return None
+    return next(iter(ctx.ranked_parties({speaker_party, *ctx.forums()})), None)
 
 
 RELATION_CUES = ("transcript", "readout")
