@@ -127,6 +127,9 @@ def extract(
     year: Optional[int] = typer.Option(None, help="Default publication year (Moscow is the Soviet Union before 1992); a year in the article's own dateline wins."),
     speaker_party: Optional[str] = typer.Option(None, "--speaker-party",
                                                 help="Speech mode: the whole text is this party speaking."),
+    addressee: Optional[str] = typer.Option(
+        None, "--addressee", help="Speech mode: the party the speech is addressed to (a parliament's country); "
+                                  "default: the one its opening salutations greet, if any."),
 ) -> None:
     """Find every attributed statement: span, kind, speaker, speaker party, target party, cue."""
     from model.extraction import extract_statements
@@ -135,7 +138,7 @@ def extract(
         fail("--format must be jsonl or table")
     text = read_article(article)
     try:
-        statements = extract_statements(text, year=year, speaker_party=speaker_party)
+        statements = extract_statements(text, year=year, speaker_party=speaker_party, addressee=addressee)
     except ValueError as e:
         fail(f"{article}: {e}")
     if format == "jsonl":

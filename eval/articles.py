@@ -42,7 +42,8 @@ def match_documents(records: list[dict], corpora=None, min_overlap: float = MIN_
     for (corpus, doc_id), gold in by_doc.items():
         doc = corpora.document(corpus, doc_id)
         found = extract_statements(doc.text, **extraction_args(doc))
-        pairs = match_spans([(g["start"], g["end"]) for g in gold], [(s.start, s.end) for s in found], min_overlap)
+        pairs = match_spans([(g["start"], g["end"]) for g in gold], [(s.start, s.end) for s in found], min_overlap,
+                            agree=lambda g, f: same_party(gold[g]["target_party"], found[f].target_party))
         out.append(DocumentMatch(corpus, doc_id, gold, found, pairs))
     return out
 

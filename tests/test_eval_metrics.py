@@ -107,3 +107,12 @@ def test_match_spans(gold, found, pairs):
 def test_match_spans_threshold_is_adjustable():
     assert match_spans([(0, 10)], [(9, 30)], min_overlap=0.1) == [(0, 0)]
     assert match_spans([(0, 10)], [(5, 30)], min_overlap=0.6) == []
+
+
+def test_records_on_one_span_pair_by_party():
+    """A statement toward two targets is two records on one span: each gold record pairs with the extracted one
+    of its own target, not the first in order (which would count both targets wrong)."""
+    gold, found = ["Russia", "Iceland"], ["Iceland", "Russia"]
+    spans = [(0, 40), (0, 40)]
+    assert match_spans(spans, spans) == [(0, 0), (1, 1)]
+    assert match_spans(spans, spans, agree=lambda g, f: gold[g] == found[f]) == [(0, 1), (1, 0)]

@@ -61,6 +61,20 @@ def test_speech_mode_on_a_real_un_speech():
     assert any(s.target_party in ("Russia", "Ukraine") for s in statements)
 
 
+def test_speech_mode_from_the_command_line_with_and_without_an_addressee(tmp_path: Path):
+    """An invented address to a parliament: the salutations name the addressee; --addressee overrides them."""
+    path = tmp_path / "address.txt"
+    path.write_text("Dear members of the Storting!\nPeople of Norway!\n"
+                    "I ask you to close your ports to Russian ships.\n", encoding="utf-8")
+
+    def targets(*extra: str) -> list[str]:
+        lines = run_stance("extract", str(path), "--speaker-party", "Ukraine", "--year", "2022", *extra).stdout
+        return sorted(json.loads(line)["target_party"] for line in lines.strip().splitlines())
+
+    assert targets() == ["Norway", "Russia"]
+    assert targets("--addressee", "Denmark") == ["Denmark", "Russia"]
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "no such file"),
     (b"", "is empty"),
@@ -114,6 +128,7 @@ def test_refit_filter_keeps_every_worked_example(tmp_path, seed_article):
     report = json.loads(run_stance("extractor", "fit", "--limit", "25", "--out", str(out)).stdout)
     assert set(report) >= {"dev", "test", "candidates"} and json.loads(out.read_text())["weights"]
     assert report["worked_examples"] == {"gold": 20, "found": 20, "kept": 20}
+    assert set(report["speech"]) >= {"dev", "test", "candidates"} and json.loads(out.read_text())["speech"]["weights"]
     refit = ExtractorWeights.in_folder(tmp_path, [out.name])
     statements = extract_statements(seed_article.read_text(encoding="utf-8"), year=2023, weights=refit)
     spans = [(s.start, s.end) for s in statements]

@@ -9,6 +9,8 @@ from model.extraction.layout import article_layout, dateline_party
 from model.extraction.pipeline import PARSE_CHUNK_CHARS, parse, parse_chunks
 from model.extraction.quotes import attribute_quotes, find_quotes, quote_candidates
 from model.extraction.resolution import institution_party, leader_party, leaders
+from model.extraction.speech import speech_addressee
+from model.extraction.weights import ExtractorWeights, load_weights, probability
 from model.sentences import mask_abbreviations, sentence_spans
 
 
@@ -114,3 +116,58 @@ def test_speech_lists_are_one_record_per_party_and_the_enemy_is_the_adversary():
     occupiers = next(s for s in found if s.text.startswith("The occupiers"))
     assert occupiers.target_party == "Russia"
     assert not any(s.text.startswith("The weather") for s in found)
+
+
+ADDRESS = ("**Dear Mr. Speaker!**\n"
+           "**Dear members of the Althing!**\n"
+           "**People of Iceland!**\n"
+           "Every night Russian missiles hit our towns.\n"
+           "I urge you to close your ports to Russian ships.\n"
+           "I am sure you remember the long winter of our first meeting.\n")
+
+
+def test_a_speech_to_a_parliament_addresses_its_party_and_greetings_are_not_statements():
+    """Codebook 2 step 0: a statement "addresses" a party; the salutations say which one (invented address)."""
+    found = extract_statements(ADDRESS, year=2022, speaker_party="Ukraine")
+    urge = sorted(s.target_party for s in found if s.text.startswith("I urge"))
+    assert urge == ["Iceland", "Russia"]
+    assert not any(s.text.startswith(("**People", "People", "**Dear")) for s in found)
+    assert not any(s.text.startswith("I am sure") for s in found)  # "you" alone presses nothing on them
+    told = extract_statements(ADDRESS, year=2022, speaker_party="Ukraine", addressee="Norway")
+    assert sorted(s.target_party for s in told if s.text.startswith("I urge")) == ["Norway", "Russia"]
+
+
+@pytest.mark.parametrize("opening, title, addressee", [
+    ("Dear Mr. Speaker!\nPeople of Finland!\n", "", "Finland"),
+    ("Dear friends!\n", "Address of the Ukrainian President to the Knesset", "Israel"),
+    ("Ladies and Gentlemen!\n", "Speech at the Donors' Conference in Warsaw", None),  # a capital as the venue
+    ("Ukrainians!\n", "Address to Ukrainians on the first day of Russia's attacks", None),  # own people; a topic
+    ("Mr. President,\n", "", None),  # a UN debate: the venue is no addressee
+])
+def test_speech_addressee_from_salutations_or_title(opening, title, addressee):
+    text = opening + "We have fought for a month now. The missiles still fall every night.\n"
+    assert speech_addressee(text, "Ukraine", 2022, title) == addressee
+
+
+def test_speech_filter_is_fitted_and_drops_what_it_scores_low():
+    """The speech filter ships in the relevance file; unfiltered records carry its inputs, and every record it
+    dropped scores under its threshold."""
+    weights = load_weights(ExtractorWeights.package_default().relevance)["speech"]
+    text = ("Fighting in Yemen and Syria and unrest in Libya bring hardship to many families.\n"
+            "We call on Israel to stop building settlements.\n")
+    kept = extract_statements(text, year=2019, speaker_party="France")
+    unfiltered = extract_statements(text, year=2019, speaker_party="France", relevance_filter=False)
+    assert ("Israel" in {s.target_party for s in kept}) and len(unfiltered) >= len(kept)
+    kept_keys = {(s.start, s.target_party) for s in kept}
+    for st in unfiltered:
+        if (st.start, st.target_party) not in kept_keys:
+            assert probability(st.extra["features"], weights) < weights["threshold"]
+
+
+def test_a_joint_subject_is_the_one_spoken_with():
+    """A readout "X and Y discussed the situation in Z" is toward Y's party, not the topic country Z (invented)."""
+    text = ("MOSCOW, January 8 - Libya was the main topic of the day in Moscow.\n"
+            "The Kremlin said that Libya needed a lasting ceasefire and that Libya's rival governments must talk.\n"
+            "In the evening Vladimir Putin and Recep Tayyip Erdogan reviewed the situation in Libya.\n")
+    readout = next(s for s in extract_statements(text, year=2020) if s.text.startswith("In the evening"))
+    assert (readout.speaker_party, readout.target_party) == ("Russia", "Turkey")

@@ -9,7 +9,7 @@ import pytest
 
 from model.extraction import extract_statements
 from model.extraction.speakers import article_context
-from model.extraction.speech import speech_targets
+from model.extraction.speech import Speech, speech_targets
 from model.extraction.target_scorer import WEIGHTS_FILE, TargetQuery, learned_targets
 from model.extraction.weights import load_weights
 from model.registry import Registry
@@ -42,7 +42,7 @@ SPEECH = "Our country believes in peace. The war in Ukraine, started by Russia, 
 
 def _war_query() -> TargetQuery:
     start = SPEECH.index("The war")
-    rules = speech_targets(SPEECH[start:], "France", None, 2022)
+    rules = speech_targets(SPEECH[start:], Speech("France", 2022))
     assert rules == ["Ukraine"]
     return TargetQuery(SPEECH, start, len(SPEECH), "France", article_context(SPEECH, 2022), tuple(rules), cue="speech")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from model.extraction import extract_statements
+from model.extraction.speech import speech_addressee
 from model.schema import CODEBOOK_VERSION, LABELS
 from training.annotations import (
     ANNOTATIONS_DIR, AnnotationError, CorpusCache, check_span, read_jsonl, record_key, record_problems, span_hash,
@@ -38,10 +39,12 @@ def document_year(doc: Document) -> int | None:
 
 def extraction_args(doc) -> dict:
     """What the extractor needs beside the text: the document's own year, for a speech or an address
-    (UN debates, Ukrainian addresses) the party speaking, and otherwise where it was published."""
+    (UN debates, Ukrainian addresses) the party speaking and the party its title says it addresses, and
+    otherwise where it was published."""
     args = {"year": document_year(doc) or (REUTERS_YEAR if doc.corpus == "reuters21578" else None)}
     if doc.meta.get("speaker_party"):
         args["speaker_party"] = doc.meta["speaker_party"]
+        args["addressee"] = speech_addressee(doc.text, doc.meta["speaker_party"], args["year"], doc.title)
     elif doc.meta.get("url"):
         args["source"] = doc.meta["url"]
     return args

@@ -7,8 +7,11 @@ Weights are fitted on the train split's documents, the threshold is the one with
 one-to-one statement F1 on dev, and the report gives precision and recall on test, all by the
 frozen document split.
 
+Speeches (UN debates, Ukrainian addresses) get a filter of their own, fitted the same way on their
+sentence candidates and stored under the file's ``speech`` key.
+
 The codebook's worked examples (``seed-codebook-examples.jsonl``) are statements by definition, so
-they bind the fit: their documents are always read (also under ``limit``), their candidates weigh
+they bind the news fit: their documents are always read (also under ``limit``), their candidates weigh
 more in the regression, and only a (C, threshold) that keeps every one of them is chosen. Where none
 does, the one keeping the most is, and the report says how many are kept.
 """
@@ -29,14 +32,15 @@ from training.annotations import ANNOTATIONS_DIR, CorpusCache, annotated_documen
 from training.dataset import document_split, read_manifest
 
 ARTICLE_CORPORA = ("reuters21578", "seed", "kremlin_en", "wikinews_2019_2021")
+SPEECH_CORPORA = ("ungd", "ua_addresses_2022")
 WORKED_EXAMPLES = ANNOTATIONS_DIR / "seed-codebook-examples.jsonl"
 WORKED_WEIGHT = 3.0
 """Sample weight of a worked example's candidate against 1 for the others."""
 
 
-def annotated_articles() -> list[tuple[str, str]]:
-    """Exhaustively annotated news articles (speeches need no filter)."""
-    return [d for d in annotated_documents() if d[0] in ARTICLE_CORPORA]
+def annotated_articles(corpora: tuple[str, ...] = ARTICLE_CORPORA) -> list[tuple[str, str]]:
+    """Exhaustively annotated documents of ``corpora`` (news articles by default)."""
+    return [d for d in annotated_documents() if d[0] in corpora]
 
 
 Candidate = tuple[list[str], bool, str, tuple[int, int]]
@@ -50,14 +54,16 @@ def _gold_spans(records: list[dict]) -> dict[tuple[str, str], list[tuple[int, in
     return spans
 
 
-def candidates_by_split(corpora: CorpusCache, limit: int | None = None) -> dict[str, list]:
-    """Every unfiltered candidate grouped by split (``Candidate``s), each split's gold spans by document,
-    and under ``"worked"`` the candidates matched one-to-one to the codebook's worked examples."""
+def candidates_by_split(corpora: CorpusCache, limit: int | None = None,
+                        names: tuple[str, ...] = ARTICLE_CORPORA) -> dict[str, list]:
+    """Every unfiltered candidate of the documents of corpora ``names`` grouped by split (``Candidate``s), each
+    split's gold spans by document, and under ``"worked"`` the candidates matched one-to-one to the codebook's
+    worked examples (news only)."""
     gold = _gold_spans(load_annotations(corpora=corpora))
-    worked = _gold_spans(load_annotations([WORKED_EXAMPLES], corpora))
+    worked = _gold_spans(load_annotations([WORKED_EXAMPLES], corpora)) if names == ARTICLE_CORPORA else {}
     manifest = read_manifest()
     out: dict[str, list] = defaultdict(list)
-    documents = annotated_articles()[:limit]
+    documents = annotated_articles(names)[:limit]
     for corpus, doc_id in documents + [d for d in worked if d not in documents]:
         doc = corpora.document(corpus, doc_id)
         key = f"{corpus}/{doc_id}"
@@ -101,12 +107,12 @@ def best_threshold(cands: list[Candidate], probs, gold: list[tuple[str, list]],
     return max(ranked, key=lambda r: r[0])
 
 
-def fit_relevance(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, limit: int | None = None) -> dict:
-    """Fit, choose the threshold on dev, write the weights; returns precision/recall/F1 on dev and test."""
+def fit_filter(data: dict[str, list]) -> dict:
+    """One filter (``candidates_by_split``'s ``data``): fitted on train, C and threshold chosen on dev; its weights
+    with a ``report`` of precision, recall and F1 on dev and test."""
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    data = candidates_by_split(corpora or CorpusCache(), limit)
     vec = DictVectorizer()
     x_train = vec.fit_transform(_rows(data["train"]))
     y_train = np.array([hit for _, hit, _, _ in data["train"]])
@@ -116,7 +122,7 @@ def fit_relevance(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, 
     for c in (0.1, 0.3, 1.0):
         clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(x_train, y_train, sample_weight)
         dev_probs = clf.predict_proba(vec.transform(_rows(data["dev"])))[:, 1]
-        worked_probs = clf.predict_proba(vec.transform(_rows(data["worked"])))[:, 1]
+        worked_probs = clf.predict_proba(vec.transform(_rows(data["worked"])))[:, 1] if data["worked"] else np.ones(0)
         fits.append((*best_threshold(data["dev"], dev_probs, data["dev_gold"], worked_probs), c, clf))
     _, threshold, (dev_p, dev_r, dev_f), c, clf = max(fits, key=lambda fit: fit[0])
     fitted = {**fitted_weights(vec.get_feature_names_out(), clf.coef_[0], clf.intercept_[0]),
@@ -127,10 +133,20 @@ def fit_relevance(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, 
               "test": dict(zip(prf, one_to_one_f1(data["test"], test_probs, threshold, data["test_gold"]))),
               "test_unfiltered": dict(zip(prf, one_to_one_f1(data["test"], np.ones(len(test_probs)), 0.5,
                                                              data["test_gold"]))),
-              "candidates": {s: len(data[s]) for s in ("train", "dev", "test")},
-              "worked_examples": {"gold": len(data["worked_gold"]), "found": len(data["worked"]),
-                                  "kept": sum(keep(features, fitted) for features, _, _, _ in data["worked"])}}
+              "candidates": {s: len(data[s]) for s in ("train", "dev", "test")}}
+    if data["worked_gold"]:
+        report["worked_examples"] = {"gold": len(data["worked_gold"]), "found": len(data["worked"]),
+                                     "kept": sum(keep(features, fitted) for features, _, _, _ in data["worked"])}
     fitted["report"] = {k: {m: round(v, 4) for m, v in d.items()} if k in ("dev", "test", "test_unfiltered") else d
                         for k, d in report.items()}
+    return fitted
+
+
+def fit_relevance(corpora: CorpusCache | None = None, out: Path = WEIGHTS_FILE, limit: int | None = None) -> dict:
+    """Fit the news filter and the speech filter, write both to ``out``; returns their reports (the speech one
+    under ``speech``)."""
+    corpora = corpora or CorpusCache()
+    fitted = fit_filter(candidates_by_split(corpora, limit))
+    fitted["speech"] = fit_filter(candidates_by_split(corpora, limit, SPEECH_CORPORA))
     save_weights(fitted, out)
-    return fitted["report"]
+    return {**fitted["report"], "speech": fitted["speech"]["report"]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from model.extraction import extract_statements
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.speakers import article_context
-from model.extraction.speech import speech_adversary, speech_targets
+from model.extraction.speech import speech_query, speech_scene
 from model.extraction.target_scorer import WEIGHTS_FILE, TargetQuery, candidate_features, targets_from
 from model.extraction.weights import fitted_weights, save_weights
 from model.extraction.targets import rule_targets
@@ -62,8 +62,7 @@ def document_examples(doc, gold: dict[tuple, set], found: Found, split: str) -> 
     text, args = doc.text, extraction_args(doc)
     spans = list(gold)
     if args.get("speaker_party"):
-        ctx = article_context(text, args["year"])
-        adversary = speech_adversary(ctx, args["speaker_party"])
+        speech, ctx = speech_scene(text, args["speaker_party"], args["year"], args["addressee"])
         cues = {i: ("speech", "") for i in range(len(spans))}
     else:
         layout = article_layout(text)
@@ -75,11 +74,11 @@ def document_examples(doc, gold: dict[tuple, set], found: Found, split: str) -> 
     for i, (start, end, speaker_party) in enumerate(spans):
         cue, addressee = cues.get(i, ("", ""))
         if cue == "speech":
-            rules = speech_targets(text[start:end], speaker_party, adversary, ctx.year)
+            q = speech_query(text, start, end, replace(speech, speaker_party=speaker_party), ctx)
         else:
             rules = rule_targets(text[start:end], speaker_party, ctx, addressee, cue)
-        q = TargetQuery(text, start, end, speaker_party, ctx, tuple(rules), addressee, cue)
-        out.append(Example(doc.corpus, split, frozenset(gold[spans[i]]), tuple(rules), candidate_features(q)))
+            q = TargetQuery(text, start, end, speaker_party, ctx, tuple(rules), addressee, cue)
+        out.append(Example(doc.corpus, split, frozenset(gold[spans[i]]), q.rules, candidate_features(q)))
     return out
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from model.extraction.layout import article_layout, dateline_party
 from model.extraction.quotes import quote_candidates
 from model.extraction.relevance import keep, statement_features
-from model.extraction.reported import (ADDRESSED_VERBS, according_to, addressee, readout_span, reported_spans,
-                                       speaker_span, subtree_span)
+from model.extraction.reported import (ADDRESSED_VERBS, according_to, addressee, partner, readout_span,
+                                       reported_spans, speaker_span, subtree_span)
 from model.extraction.resolution import party_in, publisher_party
 from model.extraction.speakers import PRONOUNS, Speaker, article_context, learn_people, resolve_speaker
 from model.extraction.spans import overlaps, strip_span
@@ -48,6 +48,8 @@ class Candidate:
     speaker: str
     speaker_at: int | None
     addressee: str = ""
+    partner: tuple[int, int] | None = None
+    """Offsets of the second of a joint subject ("X and Y discussed"): the party spoken with when no addressee is."""
 
 
 @lru_cache(maxsize=1)
@@ -120,7 +122,8 @@ def _candidates(text: str, doc, body_start: int) -> list[Candidate]:
             s0 = max(s0, body_start)
             if overlaps((start, end), [(c.start, c.end) for c in found if c.kind == "reported"], 0.6):
                 continue
-            found.append(Candidate(start, end, "reported", tok.text, text[s0:s1], s0, addressee(tok, text)))
+            found.append(Candidate(start, end, "reported", tok.text, text[s0:s1], s0, addressee(tok, text),
+                                   partner(subj)))
         acc = according_to(sent)
         if acc and not overlaps((acc[2], acc[3]), [(c.start, c.end) for c in found], 0.5):
             found.append(Candidate(acc[2], acc[3], "reported", "according to", acc[0], acc[1]))
@@ -133,13 +136,13 @@ def _candidates(text: str, doc, body_start: int) -> list[Candidate]:
                 s0, s1 = subtree_span(subj)
                 spoken_to = addressee(verb, text) if verb.lower_ in ADDRESSED_VERBS else ""
                 found.append(Candidate(sent.start_char, sent.end_char, "reported", "readout", text[s0:s1], s0,
-                                       spoken_to))
+                                       spoken_to, partner(subj)))
     return sorted(found, key=lambda c: c.start)
 
 
 def extract_statements(text: str, *, year: int | None = None, speaker_party: str | None = None,
                        relevance_filter: bool = True, source: str | None = None,
-                       weights: ExtractorWeights | None = None) -> list[Statement]:
+                       weights: ExtractorWeights | None = None, addressee: str | None = None) -> list[Statement]:
     """Every attributed statement in an article (or, with ``speaker_party``, a speech), in text order.
 
     ``year`` is a default: a year in the article's own dateline wins. ``source`` is where the article
@@ -148,12 +151,16 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     scorer's files: a model version's (``ModelVersion.extractor_weights``), else the package's.
     ``relevance_filter=False`` keeps every attributed candidate (used to fit the filter); each statement's
     ``extra`` then holds the filter's inputs (``features``) and the party spoken to (``addressee``).
+    ``addressee`` is, in speech mode, the party the speech is addressed to (a parliament's country); by default
+    the one its salutations greet (``speech.speech_addressee``).
     """
     text = validate_article(text)
     weights = weights or ExtractorWeights.package_default()
     scorer = load_weights(weights.targets)
+    relevance = load_weights(weights.relevance) if relevance_filter else None
     if speaker_party:
-        return speech_statements(text, speaker_party, year, scorer)
+        return speech_statements(text, speaker_party, year, scorer, addressee, (relevance or {}).get("speech"),
+                                 with_features=not relevance_filter)
     layout = article_layout(text)
     year = layout.year or year
     body_start = layout.body_start
@@ -167,7 +174,6 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     ctx.host = ctx.publisher or ctx.host
 
     statements = []
-    relevance = load_weights(weights.relevance) if relevance_filter else None
     for c in _candidates(text, doc, body_start):
         # The parse's blanked headline is one whitespace token that can hang in the first sentence's tree:
         # the lead sentence's clause then reaches back to offset 0, and only its body part is the statement.
@@ -181,8 +187,9 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
             if party_in(speaker.name, year) and not re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+\b", speaker.name):
                 ctx.last_institution = speaker
             ctx.last_speaker = speaker
-        rules = rule_targets(text[start:end], speaker.party, ctx, c.addressee, c.cue)
-        targets = learned_targets(TargetQuery(text, start, end, speaker.party, ctx, tuple(rules), c.addressee, c.cue),
+        spoken_to = c.addressee or partner_party(c, text, doc, ctx, speaker.party)
+        rules = rule_targets(text[start:end], speaker.party, ctx, spoken_to, c.cue)
+        targets = learned_targets(TargetQuery(text, start, end, speaker.party, ctx, tuple(rules), spoken_to, c.cue),
                                   scorer)
         if not targets:
             continue
@@ -196,9 +203,17 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
         statements += [Statement(
             text=text[start:end], start=start, end=end, kind=c.kind, speaker=speaker.name,
             speaker_party=speaker.party, target_party=target, cue=c.cue, sentence=sentence,
-            context=context, extra={} if relevance_filter else {"features": features, "addressee": c.addressee},
+            context=context, extra={} if relevance_filter else {"features": features, "addressee": spoken_to},
         ) for target in targets]
     return statements
+
+
+def partner_party(c: Candidate, text: str, doc, ctx, speaker_party: str) -> str:
+    """The party of the one the speaker spoke with ("Putin and Merkel discussed ..."), or ""."""
+    if c.partner is None:
+        return ""
+    other = resolve_speaker(text[c.partner[0]:c.partner[1]], doc, c.partner[0], ctx)
+    return other.party if other is not None and other.party and other.party != speaker_party else ""
 
 
 def extractor_version(weights: ExtractorWeights | None = None) -> str:

@@ -8,12 +8,17 @@ by ``stance extractor fit`` on the training split's documents only, with the thr
 on the dev split, and shipped as ``relevance.json`` beside this file. Each model version carries its
 own copy (``model.extraction.weights``), so what a version extracts changes only with a new version;
 this package file is the default for a new version and for extraction without one.
+
+Speech mode (a whole speech is one party speaking) has a filter of its own under the file's ``speech``
+key: every sentence naming another party is a candidate there, and lists of countries, places and
+situations with no actor ("wars in Syria and Yemen") are most of what is not a statement.
 """
 
 from __future__ import annotations
 
 import re
 
+from model.extraction.resolution import mentions
 from model.extraction.weights import ExtractorWeights, probability
 
 WEIGHTS_FILE = ExtractorWeights.package_default().relevance
@@ -29,6 +34,19 @@ def statement_features(text: str, speaker: str, speaker_party: str, target_named
     feats += [f"named:{target_named}", f"cue:{cue.lower()}", f"kind:{kind}",
               "third_party" if not speaker_party else "party_speaker", f"domestic:{domestic}",
               f"len:{min(len(text) // 80, 4)}"]
+    return feats
+
+
+def speech_features(sentence: str, speaker_party: str, target: str, year: int | None) -> list[str]:
+    """Sparse binary features of one speech sentence toward ``target``: its words, how many parties it names
+    (a list), and the words just around the target's first mention ("in Mali", "Japan and")."""
+    named = mentions(sentence, year)
+    at = [m for m in named if m.party == target]
+    feats = statement_features(sentence, "", speaker_party, "content" if at else "none", "speech", "direct", False)
+    feats += [f"parties:{min(len({m.party for m in named}), 4)}", f"target_named:{min(len(at), 3)}"]
+    if at:
+        feats += [f"tpre:{w}" for w in _WORD.findall(sentence[max(0, at[0].start - 25):at[0].start].lower())[-2:]]
+        feats += [f"tpost:{w}" for w in _WORD.findall(sentence[at[0].end:at[0].end + 15].lower())[:1]]
     return feats
 
 

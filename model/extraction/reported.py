@@ -93,6 +93,13 @@ def addressee(tok, text: str) -> str:
     return text[start:end]
 
 
+def partner(subj) -> tuple[int, int] | None:
+    """The second of a joint subject ("Vladimir Putin and Angela Merkel discussed ..."), as offsets: in a readout
+    of a call or a meeting, the one the speaker spoke with."""
+    conj = next((c for c in subj.children if c.dep_ == "conj"), None)
+    return subtree_span(conj) if conj is not None else None
+
+
 def reported_spans(sent):
     """(cue token, subject token, content start, content end) for speech verbs in one sentence."""
     found = []
