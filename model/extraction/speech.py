@@ -2,14 +2,13 @@
 
 Every sentence that names another party is a first-person statement of the speaking party toward it.
 A speech to another party's parliament or people (its salutations or its title say whose) also
-addresses that party: a sentence that speaks to "you" is toward it (codebook 2, step 0: "or when
-they address it").
+addresses that party: a sentence that asks, thanks or presses "you" is toward it (codebook 2, step 0:
+"or when they address it").
 """
 
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass
 
 from model.extraction.relevance import keep, speech_features
