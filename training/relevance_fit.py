@@ -38,9 +38,9 @@ WORKED_WEIGHT = 3.0
 """Sample weight of a worked example's candidate against 1 for the others."""
 
 
-def annotated_articles(corpora: tuple[str, ...] = ARTICLE_CORPORA) -> list[tuple[str, str]]:
-    """Exhaustively annotated documents of ``corpora`` (news articles by default)."""
-    return [d for d in annotated_documents() if d[0] in corpora]
+def annotated_articles(names: tuple[str, ...] = ARTICLE_CORPORA) -> list[tuple[str, str]]:
+    """Exhaustively annotated documents of the corpora ``names`` (news articles by default)."""
+    return [d for d in annotated_documents() if d[0] in names]
 
 
 Candidate = tuple[list[str], bool, str, tuple[int, int]]
@@ -58,9 +58,10 @@ def candidates_by_split(corpora: CorpusCache, limit: int | None = None,
                         names: tuple[str, ...] = ARTICLE_CORPORA) -> dict[str, list]:
     """Every unfiltered candidate of the documents of corpora ``names`` grouped by split (``Candidate``s), each
     split's gold spans by document, and under ``"worked"`` the candidates matched one-to-one to the codebook's
-    worked examples (news only)."""
+    worked examples in those corpora (the seed article's: news only)."""
     gold = _gold_spans(load_annotations(corpora=corpora))
-    worked = _gold_spans(load_annotations([WORKED_EXAMPLES], corpora)) if names == ARTICLE_CORPORA else {}
+    worked = {key: spans for key, spans in _gold_spans(load_annotations([WORKED_EXAMPLES], corpora)).items()
+              if key[0] in names}
     manifest = read_manifest()
     out: dict[str, list] = defaultdict(list)
     documents = annotated_articles(names)[:limit]

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 
-from model.extraction.resolution import mentions
 from model.extraction.weights import ExtractorWeights, probability
+from model.parties import PartyMention
 
 WEIGHTS_FILE = ExtractorWeights.package_default().relevance
 _WORD = re.compile(r"[a-z][a-z'-]+|\d[\d.,]*")
@@ -37,10 +37,10 @@ def statement_features(text: str, speaker: str, speaker_party: str, target_named
     return feats
 
 
-def speech_features(sentence: str, speaker_party: str, target: str, year: int | None) -> list[str]:
+def speech_features(sentence: str, speaker_party: str, target: str, named: list[PartyMention]) -> list[str]:
     """Sparse binary features of one speech sentence toward ``target``: its words, how many parties it names
-    (a list), and the words just around the target's first mention ("in Mali", "Japan and")."""
-    named = mentions(sentence, year)
+    (``named``, its party mentions: a list), and the words just around the target's first mention ("in Mali",
+    "Japan and")."""
     at = [m for m in named if m.party == target]
     feats = statement_features(sentence, "", speaker_party, "content" if at else "none", "speech", "direct", False)
     feats += [f"parties:{min(len({m.party for m in named}), 4)}", f"target_named:{min(len(at), 3)}"]

@@ -113,8 +113,9 @@ def speech_statements(text: str, speaker_party: str, year: int | None, scorer: d
         if not targets:
             continue
         end = e + 1 if e < len(text) and text[e] in ".!?" else e
+        named = mentions(text[s:end], year)
         for target in targets:
-            features = speech_features(text[s:end], speaker_party, target, year)
+            features = speech_features(text[s:end], speaker_party, target, named)
             if not keep(features, relevance):
                 continue
             statements.append(Statement(
@@ -126,8 +127,7 @@ def speech_statements(text: str, speaker_party: str, year: int | None, scorer: d
 
 def speech_adversary(ctx: ArticleContext, speaker_party: str) -> str | None:
     """The party a speech names most besides the speaker's own and the UN: who "the enemy" is."""
-    named = {p: n for p, n in ctx.party_counts.items() if p not in (speaker_party, *UN_PARTIES)}
-    return min(named, key=lambda p: (-named[p], ctx.first_seen[p]), default=None)
+    return next(iter(ctx.ranked_parties({speaker_party, *UN_PARTIES})), None)
 
 
 def speech_query(text: str, start: int, end: int, speech: Speech, ctx: ArticleContext) -> TargetQuery:
