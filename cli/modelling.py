@@ -29,6 +29,11 @@ def train(
                                           help="Share of training statements shown without their context."),
     label_smoothing: float = typer.Option(TrainConfig.label_smoothing, min=0.0, max=0.5,
                                           help="Label smoothing of the gold cross-entropy (not the teacher's term)."),
+    freeze_word_embeddings: bool = typer.Option(TrainConfig.freeze_word_embeddings,
+                                                "--freeze-word-embeddings/--train-word-embeddings",
+                                                help="Keep the pretrained word embeddings fixed (faster)."),
+    frozen_layers: int = typer.Option(TrainConfig.frozen_layers, min=0, max=5,
+                                      help="Also keep all embeddings and this many of the lowest layers fixed."),
     learning_rate: float = typer.Option(TrainConfig.learning_rate),
     seed: int = typer.Option(13),
     silver_epochs: int = typer.Option(0, help="Pre-train this many epochs on silver labels first (off by default)."),
@@ -65,7 +70,8 @@ def train(
         items = {k: to_items(v) for k, v in splits.items()}
         cfg = TrainConfig(epochs=epochs, max_length=max_length, learning_rate=learning_rate, seed=seed,
                           silver_epochs=silver_epochs, threads=threads, context_dropout=context_dropout,
-                          label_smoothing=label_smoothing,
+                          label_smoothing=label_smoothing, freeze_word_embeddings=freeze_word_embeddings,
+                          frozen_layers=frozen_layers,
                           distill_weight=distill_weight, distill_temperature=distill_temperature)
         registry = Registry(models)
         typer.echo(f"training on {len(items['train'])} statements (dev {len(items['dev'])}, test {len(items['test'])})"

@@ -177,6 +177,11 @@ def loco(
     class_weighting: bool = typer.Option(TrainConfig.class_weighting, help="Ablation: inverse-frequency class weights."),
     label_smoothing: float = typer.Option(TrainConfig.label_smoothing, min=0.0, max=0.5,
                                           help="Ablation: label smoothing of the gold cross-entropy."),
+    freeze_word_embeddings: bool = typer.Option(TrainConfig.freeze_word_embeddings,
+                                                "--freeze-word-embeddings/--train-word-embeddings",
+                                                help="Keep the pretrained word embeddings fixed (faster)."),
+    frozen_layers: int = typer.Option(TrainConfig.frozen_layers, min=0, max=5,
+                                      help="Also keep all embeddings and this many of the lowest layers fixed."),
     threads: int = typer.Option(TrainConfig.threads, help="CPU threads for torch (1 on a shared machine)."),
     seed: int = typer.Option(TrainConfig.seed), bootstrap: int = BootstrapOpt, corpora: Optional[Path] = CorporaOpt,
 ) -> None:
@@ -190,7 +195,8 @@ def loco(
     from training.dataset import load_gold_splits, to_items
 
     cfg = TrainConfig(epochs=epochs, max_length=max_length, seed=seed, context_dropout=context_dropout,
-                      class_weighting=class_weighting, label_smoothing=label_smoothing, threads=threads)
+                      class_weighting=class_weighting, label_smoothing=label_smoothing, threads=threads,
+                      freeze_word_embeddings=freeze_word_embeddings, frozen_layers=frozen_layers)
     with user_errors(AnnotationError, FileNotFoundError):
         splits = {k: to_items(v) for k, v in load_gold_splits().items()}
         results = run_loco(splits, cfg, corpus or None, max_train, bootstrap, on_fold=lambda r: write_loco(r, out))

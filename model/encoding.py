@@ -50,3 +50,20 @@ def tokenize_batch(tokenizer, items: list[dict], max_length: int, padding: bool 
         padding=padding,
         return_tensors="np",
     )
+
+
+def encoded_lengths(tokenizer, items: list[dict], max_length: int) -> list[int]:
+    """Each item's token count as the model sees it (truncated to ``max_length``).
+
+    Batches are sorted by this, not by the statement's characters: with its context an item is mostly
+    context, and padding every item to its batch's longest is most of the CPU time."""
+    return [len(ids) for ids in tokenize_batch(tokenizer, items, max_length, padding=False)["input_ids"]]
+
+
+def sorted_batches(tokenizer, items: list[dict], max_length: int, batch_size: int):
+    """Yield (indices, encoding) for batches of items of similar encoded length, for scoring in any order."""
+    lengths = encoded_lengths(tokenizer, items, max_length)
+    order = sorted(range(len(items)), key=lengths.__getitem__)
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        yield idx, tokenize_batch(tokenizer, [items[i] for i in idx], max_length)

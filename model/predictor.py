@@ -13,7 +13,7 @@ from typing import Literal, Sequence
 
 import numpy as np
 
-from model.encoding import tokenize_batch
+from model.encoding import sorted_batches
 from model.errors import InputError
 from model.quiet import quiet_libraries
 from model.registry import ModelVersion, Registry, RegistryError, verify_version
@@ -113,11 +113,8 @@ class Predictor:
         """Raw logits in input order; batches are formed from length-sorted items to cut padding."""
         if not items:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        order = sorted(range(len(items)), key=lambda i: len(items[i]["text"]))
         out = np.zeros((len(items), len(self.labels)), dtype=np.float32)
-        for s in range(0, len(order), batch_size):
-            idx = order[s:s + batch_size]
-            enc = tokenize_batch(self.tokenizer, [items[i] for i in idx], self.max_length)
+        for idx, enc in sorted_batches(self.tokenizer, list(items), self.max_length, batch_size):
             out[idx] = self._run(enc)
         return out
 

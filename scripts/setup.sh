@@ -33,7 +33,7 @@ model() {
   if "$VENV/bin/stance" models --json 2>/dev/null | "$PY" -c "import json,sys; sys.exit(0 if any(r['current'] and r['status']=='ok' for r in json.load(sys.stdin)) else 1)"; then
     echo "==> a current model is present: $("$VENV/bin/stance" models | grep '^\*' || true)"
   else
-    echo "==> no current model: training the default one from data/annotations (about 30 minutes on 2 cores)"
+    echo "==> no current model: training the default one from data/annotations (about 15 minutes on 2 cores)"
     "$VENV/bin/stance" train --promote
   fi
 }

@@ -22,7 +22,7 @@ from model.registry import models_root
 from service import analysis
 from service.batching import MicroBatcher
 from service.errors import ServiceError, install_error_handlers
-from service.extraction import Extractor
+from service.extraction import Article, Extractor
 from service.fast_lane import HEALTH_PATH, HEALTHY, FastLane
 from service.limits import Limits
 from service.logs import FORMAT, RequestIdFilter
@@ -115,7 +115,8 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
         async def work() -> dict:
             # With the serving version's fitted files: what /v1/analyze extracts changes only with the version.
             weights = holder.require().version.extractor_weights
-            statements = await extractor.extract(request.text, request.year, request.speaker_party, weights)
+            statements = await extractor.extract(Article(request.text, request.year, request.speaker_party, request.addressee),
+                                                 weights)
             if len(statements) > limits.max_pending:
                 raise ServiceError(413, "too_large", f"article yields {len(statements)} statements; at most "
                                                      f"{limits.max_pending} are scored at once: split it")

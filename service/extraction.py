@@ -16,6 +16,7 @@ import logging
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 
 from model.extraction.weights import ExtractorWeights
 from model.schema import Statement
@@ -32,14 +33,24 @@ RATE_MIN_CHARS = 2_000
 """Only articles this long update the measured rate (short ones are dominated by fixed costs)."""
 
 
-def extract(text: str, year: int | None, speaker_party: str | None,
-            weights: ExtractorWeights | None = None) -> list[Statement]:
+@dataclass(frozen=True)
+class Article:
+    """An article to extract and how to read it (``/v1/analyze``'s fields; the workbench sets text and year)."""
+
+    text: str
+    year: int | None = None
+    speaker_party: str | None = None
+    addressee: str | None = None
+
+
+def extract(article: Article, weights: ExtractorWeights | None = None) -> list[Statement]:
     """The article's attributed statements (CPU work: run it on the extraction thread); ``weights`` are the
     serving version's fitted files (``ModelVersion.extractor_weights``)."""
     from model.extraction import extract_statements
 
     try:
-        return extract_statements(text, year=year, speaker_party=speaker_party, weights=weights)
+        return extract_statements(article.text, year=article.year, speaker_party=article.speaker_party,
+                                  weights=weights, addressee=article.addressee)
     except ValueError as e:  # the extractor's own input checks, e.g. NUL bytes
         raise ServiceError(422, "validation", f"text: {e}") from None
 
@@ -59,8 +70,8 @@ class Extractor:
 
     def _warm_up(self) -> None:
         try:
-            extract(WARMUP_ARTICLE, 2023, None)
-            self._timed("\n\n".join([WARMUP_ARTICLE] * (RATE_MIN_CHARS // len(WARMUP_ARTICLE) + 1)), 2023, None)
+            extract(Article(WARMUP_ARTICLE, 2023))
+            self._timed(Article("\n\n".join([WARMUP_ARTICLE] * (RATE_MIN_CHARS // len(WARMUP_ARTICLE) + 1)), 2023))
             log.info("article extraction runs at about %.0f characters/s", self.admission.rate or 0)
             freeze_heap()
         except Exception:  # the first real request will report the problem to its client
@@ -69,40 +80,36 @@ class Extractor:
     def stop(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _timed(self, text: str, year: int | None, speaker_party: str | None,
-               weights: ExtractorWeights | None = None) -> list[Statement]:
+    def _timed(self, article: Article, weights: ExtractorWeights | None = None) -> list[Statement]:
         started = time.perf_counter()
-        statements = extract(text, year, speaker_party, weights)
+        statements = extract(article, weights)
         elapsed = time.perf_counter() - started
-        if len(text) >= RATE_MIN_CHARS:
-            self.admission.observe(len(text), elapsed)
+        if len(article.text) >= RATE_MIN_CHARS:
+            self.admission.observe(len(article.text), elapsed)
         self.metrics.extract_seconds.observe(elapsed)
         return statements
 
-    def _submit(self, text: str, year: int | None, speaker_party: str | None,
-                weights: ExtractorWeights | None) -> Future:
+    def _submit(self, article: Article, weights: ExtractorWeights | None) -> Future:
         """Admit the article (429/413 at once) and queue it on the extraction thread."""
-        n = len(text)
+        n = len(article.text)
         self.admission.admit(n)
         context = contextvars.copy_context()  # the request id follows into the extraction thread's log lines
         try:
-            future = self._pool.submit(context.run, self._timed, text, year, speaker_party, weights)
+            future = self._pool.submit(context.run, self._timed, article, weights)
         except BaseException:
             self.admission.release(n)
             raise
         future.add_done_callback(lambda _: self.admission.release(n))
         return future
 
-    async def extract(self, text: str, year: int | None, speaker_party: str | None,
-                      weights: ExtractorWeights | None = None) -> list[Statement]:
+    async def extract(self, article: Article, weights: ExtractorWeights | None = None) -> list[Statement]:
         """The statements, or 429/413 at once; cancelling the await (a timeout) drops work not yet started."""
-        return await asyncio.wrap_future(self._submit(text, year, speaker_party, weights))
+        return await asyncio.wrap_future(self._submit(article, weights))
 
-    def extract_waiting(self, text: str, year: int | None, speaker_party: str | None,
-                        weights: ExtractorWeights | None = None) -> list[Statement]:
+    def extract_waiting(self, article: Article, weights: ExtractorWeights | None = None) -> list[Statement]:
         """The same for a caller on a worker thread (the workbench's uploads): admitted alike, then waited for
         at most the timeout, after which work not yet started is dropped and the caller gets 503."""
-        future = self._submit(text, year, speaker_party, weights)
+        future = self._submit(article, weights)
         try:
             return future.result(timeout=self.admission.timeout_s)
         except FutureTimeout:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from model.schema import surrogate_problem
@@ -106,6 +106,17 @@ class AnalyzeRequest(RequestModel):
     speaker_party: Party | None = Field(None, description="For a speech or a party's own statement: each sentence "
                                                           "naming another party becomes a statement of this party "
                                                           "toward it.")
+    addressee: Party | None = Field(None, description="With speaker_party: the party the speech is addressed to "
+                                                      "(a parliament's country); a sentence that asks, thanks or "
+                                                      "presses 'you' is then toward it. Default: the party the "
+                                                      "salutations greet, if any.")
+
+    @model_validator(mode="after")
+    def _addressee_needs_a_speaker(self) -> "AnalyzeRequest":
+        if self.addressee and not self.speaker_party:
+            raise PydanticCustomError("addressee_without_speaker",
+                                      "addressee applies to a speech: give speaker_party as well")
+        return self
 
 
 ANALYZE_EXAMPLES = {

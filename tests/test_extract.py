@@ -73,6 +73,8 @@ def test_speech_mode_from_the_command_line_with_and_without_an_addressee(tmp_pat
 
     assert targets() == ["Norway", "Russia"]
     assert targets("--addressee", "Denmark") == ["Denmark", "Russia"]
+    alone = run_stance("extract", str(path), "--addressee", "Denmark", check=False)
+    assert alone.returncode != 0 and "speaker's party as well" in alone.stderr
 
 
 @pytest.mark.parametrize("content, message", [

@@ -150,6 +150,11 @@ def test_speakers_on_a_government_site(text, starts, speaker, speaker_party, tar
      "Later on Tuesday Haugen met with the International Monetary Fund, then with President Trump, where she "
      "denounced the fisheries accord again.\n",
      "denounced the fisheries accord", "Norway", "Russia"),
+    # an apposition qualifies an office the table gives to another state; the dateline's country does not speak
+    ("Lumber duties\n"
+     "WASHINGTON, March 3 - The United States must drop its duties on spruce boards, Tom Ferrisby, Canadian "
+     "secretary of state for external affairs, said on Tuesday.\n",
+     "The United States must drop", "Canada", "United States"),
 ])
 def test_who_speaks_in_news_copy(text, starts, speaker_party, target_party):
     found = extract_statements(text, year=2021, relevance_filter=False)

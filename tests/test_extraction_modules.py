@@ -92,6 +92,19 @@ def test_leader_table_is_data_with_years_and_sources():
     assert leader_party("Mahmoud Abbas", 2018) == "Palestine"
     assert institution_party("the State Department", 2020) == "United States"
     assert institution_party("the Bundesbank", 1987) == "West Germany"
+    assert leader_party("Finance Minister Dilson Funaro", 1987) == "Brazil"
+    assert leader_party("Mulroney", 1987) == "Canada" and leader_party("Mulroney", 2010) is None
+
+
+@pytest.mark.parametrize("phrase, party", [
+    ("Canadian secretary of state for external affairs", "Canada"),
+    ("deputy trade representative of the Soviet Union to the United States", "Soviet Union"),
+    ("Japan's trade representative", "Japan"),
+    ("the secretary of state", "United States"),  # unqualified: the office the table names
+    ("U.S. Trade Representative", "United States"),
+])
+def test_an_office_other_states_have_belongs_to_the_party_that_qualifies_it(phrase, party):
+    assert institution_party(phrase, 1987) == party
 
 
 def test_long_articles_parsed_in_pieces_with_offsets_kept():

@@ -145,8 +145,21 @@ def test_analyze_leaves_third_party_speakers_out_of_the_summary(client, seed_art
     assert all(p["speaker_party"] for p in body["summary"])
 
 
+def test_analyze_a_speech_to_the_addressee_given(client):
+    """Speech mode over HTTP: the request's addressee is who "you" is (an invented address, no salutation)."""
+    speech = ("Every night the shelling goes on in our towns.\n"
+              "I ask you to send the air defence you promised in the spring.\n")
+    plain = client.post("/v1/analyze", json={"text": speech, "year": 2022, "speaker_party": "Ukraine"}).json()
+    told = client.post("/v1/analyze", json={"text": speech, "year": 2022, "speaker_party": "Ukraine",
+                                            "addressee": "Berlin"}).json()
+    assert not any(s["text"].startswith("I ask") for s in plain["statements"])
+    asked = [s for s in told["statements"] if s["text"].startswith("I ask")]
+    assert [(s["speaker_party"], s["target_party"]) for s in asked] == [("Ukraine", "Germany")]
+
+
 @pytest.mark.parametrize("body, status, kind", [
     ({"text": ""}, 422, "validation"),
+    ({"text": "I ask you to help.", "addressee": "Germany"}, 422, "validation"),  # an addressee needs a speaker
     ({"text": "Li said \u0000 nothing."}, 422, "validation"),
     ({"text": "Li said yes.", "year": "2023"}, 422, "validation"),
     ({"text": "Li said yes.", "lang": "en"}, 422, "validation"),

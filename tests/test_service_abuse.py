@@ -270,6 +270,12 @@ def test_metrics_are_summed_over_workers(tiny_model_dir):
         for _ in range(30):
             with httpx.Client(base_url=server.base_url, timeout=60) as fresh:  # new connections spread the work
                 assert fresh.post("/v1/score", json={"statements": [STATEMENT]}).status_code == 200
+        # A request is counted when its handler returns, just after the client has its answer: on a loaded
+        # machine the last one may lag the scrape, so wait (bounded) for it, then every scrape must agree.
+        deadline = time.monotonic() + 10
+        while metric(client.get("/metrics").text, "stance_requests_total", route="/v1/score", status="200") < 30:
+            assert time.monotonic() < deadline, "the 30 requests were never all counted"
+            time.sleep(0.05)
         for _ in range(4):  # whichever worker answers the scrape, it counts all 30
             text = client.get("/metrics").text
             assert metric(text, "stance_requests_total", route="/v1/score", status="200") == 30

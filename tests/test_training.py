@@ -8,7 +8,7 @@ import pytest
 from model.predictor import ONNX_FP32, Predictor
 from model.registry import CARD, Registry
 from model.schema import LABELS
-from training.train import TrainConfig, class_weights, fit_temperature, gold_loss
+from training.train import TrainConfig, _length_batches, backbone_path, class_weights, fine_tune, fit_temperature, gold_loss
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +75,42 @@ def test_label_smoothing_reaches_the_gold_loss():
     assert smooth == pytest.approx(0.9 * plain - 0.1 * log_p.mean(-1).mean().item(), rel=1e-5)
     weighted = gold_loss(labels, TrainConfig(label_smoothing=0.1))(logits, targets).item()
     assert weighted != pytest.approx(smooth)  # the class weights still apply alongside the smoothing
+
+
+def test_batches_group_statements_by_encoded_length():
+    """A statement shown with its context is several times longer than one shown bare: batches sorted by the
+    statement's characters mixed them and padded the bare ones to the context's length."""
+    import random
+
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(backbone_path())
+    context = "The two delegations met for six hours in the capital and discussed tariffs, visas and fishing rights."
+    items = [{"text": f"We will work with you on trade {i}.", "context": context if i % 2 else None, "i": i}
+             for i in range(64)]
+    batches = _length_batches(items, tokenizer, TrainConfig(batch_size=16), random.Random(0))
+    assert sorted(it["i"] for b in batches for it in b) == list(range(64))
+    assert all(len({it["context"] is None for it in b}) == 1 for b in batches)
+
+
+@pytest.mark.parametrize("frozen_layers", [0, 2])
+def test_frozen_parts_stay_as_pretrained(frozen_layers):
+    """The word embeddings (and, with ``frozen_layers``, every embedding and the lowest layers) end training as
+    the backbone had them; the layers above are trained."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    items = [{**it, "label": label} for it, label in zip(SEED_ITEMS * 3, LABELS * 3)]
+    cfg = TrainConfig(epochs=1, batch_size=4, max_length=32, frozen_layers=frozen_layers, threads=1)
+    model, _, _ = fine_tune(items, items[:3], cfg, progress=False)
+    before = AutoModelForSequenceClassification.from_pretrained(backbone_path(), num_labels=3).state_dict()
+    after = model.state_dict()
+
+    def unchanged(prefix: str) -> bool:
+        names = [k for k in before if k.startswith(prefix)]
+        return bool(names) and all(torch.equal(before[k], after[k]) for k in names)
+
+    assert unchanged("bert.embeddings.word_embeddings")
+    assert unchanged("bert.embeddings.position_embeddings") == (frozen_layers > 0)
+    assert unchanged("bert.encoder.layer.1.") == (frozen_layers > 1)
+    assert not unchanged("bert.encoder.layer.2.") and not unchanged("bert.encoder.layer.5.")

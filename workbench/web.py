@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from model.extraction import ExtractorWeights
 from model.registry import MODELS_ENV, Registry, RegistryError, verify_version
 from model.schema import LABELS
-from service.extraction import Extractor
+from service.extraction import Article, Extractor
 from service.errors import ServiceError
 from training.train import TrainConfig
 from workbench import agreement as agreement_mod
@@ -124,7 +124,7 @@ def install_workbench(app: FastAPI, holder, extractor: Extractor, max_article_ch
         (429 for the request, with Retry-After), never a thread of its own. An article that is invalid (422)
         or could not finish in time even alone (413) is refused by itself and the upload goes on."""
         try:
-            return extractor.extract_waiting(text, year, None, weights)
+            return extractor.extract_waiting(Article(text, year), weights)
         except ServiceError as e:
             if e.status_code in (413, 422):
                 raise ValueError(e.detail) from None

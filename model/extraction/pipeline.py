@@ -155,6 +155,8 @@ def extract_statements(text: str, *, year: int | None = None, speaker_party: str
     the one its salutations greet (``speech.speech_addressee``).
     """
     text = validate_article(text)
+    if addressee and not speaker_party:
+        raise ValueError("an addressee applies to a speech: give the speaker's party as well")
     weights = weights or ExtractorWeights.package_default()
     scorer = load_weights(weights.targets)
     relevance = load_weights(weights.relevance) if relevance_filter else None

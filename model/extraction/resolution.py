@@ -107,12 +107,25 @@ def leader_party(phrase: str, year: int | None) -> str | None:
 
 
 def institution_party(phrase: str, year: int | None = None) -> str | None:
-    """The party an institution or an office holder named in ``phrase`` belongs to, or None."""
+    """The party an institution or an office holder named in ``phrase`` belongs to, or None. An office that
+    other states have too is theirs when the phrase says so ("Canadian secretary of state", "trade
+    representative of the Soviet Union"); the table gives the party of the office unqualified."""
     low = phrase.lower()
     for key, party in institutions().items():
-        if re.search(rf"\b{re.escape(key)}\b", low):
-            return resolve_party(party, year)
+        found = re.search(rf"\b{re.escape(key)}\b", low)
+        if found:
+            return qualifier_party(phrase, found.start(), found.end(), year) or resolve_party(party, year)
     return leader_party(phrase, year)
+
+
+def qualifier_party(phrase: str, start: int, end: int, year: int | None) -> str | None:
+    """The party named right before ``phrase[start:end]`` ("Canadian ...", "Japan's ...") or right after it
+    as "of (the) X"."""
+    for m in mentions(phrase, year):
+        if phrase[m.end:start].strip() in ("", "'s", "’s") and m.end <= start \
+                or re.fullmatch(r"\s+of\s+(?:the\s+)?", phrase[end:m.start]):
+            return m.party
+    return None
 
 
 def city_party(city: str, year: int | None) -> str | None:
