@@ -53,8 +53,9 @@ def fit(
         splits = load_gold_splits()
         if limit:
             splits = {k: v[:limit] for k, v in splits.items()}
+        # The teacher trains every weight: freezing is the student's trade of time for quality, not the teacher's.
         cfg = TrainConfig(epochs=epochs, learning_rate=learning_rate, max_length=max_length, batch_size=batch_size,
-                          seed=seed, threads=threads)
+                          seed=seed, threads=threads, freeze_word_embeddings=False, frozen_layers=0)
         typer.echo(f"teacher ({backbone}) on {len(splits['train'])} statements (dev {len(splits['dev'])})")
         manifest = fit_teacher({k: to_items(v) for k, v in splits.items() if k != "test"}, cfg, backbone, out,
                                fingerprint(splits))

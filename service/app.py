@@ -115,8 +115,8 @@ def create_app(models: str | Path | None = None, backend: Backend = "onnx", limi
         async def work() -> dict:
             # With the serving version's fitted files: what /v1/analyze extracts changes only with the version.
             weights = holder.require().version.extractor_weights
-            statements = await extractor.extract(Article(request.text, request.year, request.speaker_party, request.addressee),
-                                                 weights)
+            article = Article(request.text, request.year, request.speaker_party, request.addressee)
+            statements = await extractor.extract(article, weights)
             if len(statements) > limits.max_pending:
                 raise ServiceError(413, "too_large", f"article yields {len(statements)} statements; at most "
                                                      f"{limits.max_pending} are scored at once: split it")
