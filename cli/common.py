@@ -10,6 +10,7 @@ from typing import Iterator
 import typer
 
 from model.errors import StanceError
+from training.train import TrainConfig
 
 DEBUG_ENV = "STANCE_DEBUG"
 
@@ -17,6 +18,12 @@ ModelsOpt = typer.Option(None, "--models", envvar="STANCE_MODELS", help="Models 
 CorporaOpt = typer.Option(None, "--corpora", envvar="STANCE_CORPORA", help="Corpora root (default ../shared/corpora).")
 VersionOpt = typer.Option(None, "--model", help="Model version to use (default: the current one).")
 BackendOpt = typer.Option("onnx", "--backend", help="Inference backend: onnx or torch.")
+# What is frozen in fine-tuning, for `stance train` and `stance eval loco` alike.
+FreezeWordEmbeddingsOpt = typer.Option(TrainConfig.freeze_word_embeddings,
+                                       "--freeze-word-embeddings/--train-word-embeddings",
+                                       help="Keep the pretrained word embeddings fixed (faster).")
+FrozenLayersOpt = typer.Option(TrainConfig.frozen_layers, min=0, max=5,
+                               help="Also keep all embeddings and this many of the lowest layers fixed.")
 
 
 def fail(message: str, code: int = 1) -> None:

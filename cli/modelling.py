@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from cli.common import CorporaOpt, ModelsOpt, echo_json, fail, user_errors
+from cli.common import CorporaOpt, FreezeWordEmbeddingsOpt, FrozenLayersOpt, ModelsOpt, echo_json, fail, user_errors
 from training.train import TrainConfig
 
 
@@ -29,11 +29,7 @@ def train(
                                           help="Share of training statements shown without their context."),
     label_smoothing: float = typer.Option(TrainConfig.label_smoothing, min=0.0, max=0.5,
                                           help="Label smoothing of the gold cross-entropy (not the teacher's term)."),
-    freeze_word_embeddings: bool = typer.Option(TrainConfig.freeze_word_embeddings,
-                                                "--freeze-word-embeddings/--train-word-embeddings",
-                                                help="Keep the pretrained word embeddings fixed (faster)."),
-    frozen_layers: int = typer.Option(TrainConfig.frozen_layers, min=0, max=5,
-                                      help="Also keep all embeddings and this many of the lowest layers fixed."),
+    freeze_word_embeddings: bool = FreezeWordEmbeddingsOpt, frozen_layers: int = FrozenLayersOpt,
     learning_rate: float = typer.Option(TrainConfig.learning_rate),
     seed: int = typer.Option(13),
     silver_epochs: int = typer.Option(0, help="Pre-train this many epochs on silver labels first (off by default)."),

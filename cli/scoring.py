@@ -11,7 +11,8 @@ from typing import Optional
 
 import typer
 
-from cli.common import BackendOpt, CorporaOpt, ModelsOpt, VersionOpt, echo_json, fail, user_errors
+from cli.common import (BackendOpt, CorporaOpt, FreezeWordEmbeddingsOpt, FrozenLayersOpt, ModelsOpt, VersionOpt,
+                        echo_json, fail, user_errors)
 from training.train import TrainConfig
 
 REJECTED_EXIT = 3
@@ -177,11 +178,7 @@ def loco(
     class_weighting: bool = typer.Option(TrainConfig.class_weighting, help="Ablation: inverse-frequency class weights."),
     label_smoothing: float = typer.Option(TrainConfig.label_smoothing, min=0.0, max=0.5,
                                           help="Ablation: label smoothing of the gold cross-entropy."),
-    freeze_word_embeddings: bool = typer.Option(TrainConfig.freeze_word_embeddings,
-                                                "--freeze-word-embeddings/--train-word-embeddings",
-                                                help="Keep the pretrained word embeddings fixed (faster)."),
-    frozen_layers: int = typer.Option(TrainConfig.frozen_layers, min=0, max=5,
-                                      help="Also keep all embeddings and this many of the lowest layers fixed."),
+    freeze_word_embeddings: bool = FreezeWordEmbeddingsOpt, frozen_layers: int = FrozenLayersOpt,
     threads: int = typer.Option(TrainConfig.threads, help="CPU threads for torch (1 on a shared machine)."),
     seed: int = typer.Option(TrainConfig.seed), bootstrap: int = BootstrapOpt, corpora: Optional[Path] = CorporaOpt,
 ) -> None:

@@ -150,9 +150,9 @@ def _length_batches(items: list[dict], tokenizer, cfg: TrainConfig, rng: random.
 def freeze_pretrained(model, cfg: TrainConfig) -> None:
     """Keep pretrained parts fixed: no gradient is computed below the lowest trainable layer, which is most of
     the saving (a step is a forward and a backward pass on two CPU cores)."""
-    if cfg.freeze_word_embeddings or cfg.frozen_layers:
+    if cfg.freeze_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
-    if cfg.frozen_layers:
+    if cfg.frozen_layers:  # every embedding, the word embeddings among them
         model.base_model.embeddings.requires_grad_(False)
         for layer in model.base_model.encoder.layer[:cfg.frozen_layers]:
             layer.requires_grad_(False)
